@@ -44,6 +44,8 @@ export class VdiagError extends Error {
   readonly hint?: string
   readonly exitCode: ExitCode
   readonly details?: Record<string, unknown>
+  /** The message as written, kept apart because oclif prefixes `message` when a flag parser throws. */
+  readonly summary: string
 
   constructor(code: ErrorCode, message: string, options: VdiagErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
@@ -52,10 +54,11 @@ export class VdiagError extends Error {
     this.hint = options.hint
     this.exitCode = options.exitCode ?? (code === 'usage' ? ExitCode.Usage : ExitCode.Failed)
     this.details = options.details
+    this.summary = message
   }
 
   toJSON(): Record<string, unknown> {
-    return {code: this.code, message: this.message, hint: this.hint ?? null, exit_code: this.exitCode, ...(this.details ? {details: this.details} : {})}
+    return {code: this.code, message: this.summary, hint: this.hint ?? null, exit_code: this.exitCode, ...(this.details ? {details: this.details} : {})}
   }
 }
 
@@ -69,7 +72,7 @@ export function isVdiagError(e: unknown): e is VdiagError {
 
 /** Text for the terminal: message, then the hint on its own line. No stack. */
 export function formatError(e: VdiagError): string {
-  return e.hint ? `${e.message}\n  hint: ${e.hint}` : e.message
+  return e.hint ? `${e.summary}\n  hint: ${e.hint}` : e.summary
 }
 
 export function errorMessage(e: unknown): string {

@@ -24,6 +24,16 @@ export const ENTRY = {
   /** Raw payload bodies, `spans/payloads/<seq>.msgpack`. */
   payloadDir: 'spans/payloads',
   log: 'vdiag.log',
+  /** Scrapes of the pipeline's Prometheus exposition (internal_metrics), one PrometheusRecord per line. */
+  prometheus: 'metrics/prometheus.ndjson',
+  /** Per-component error totals streamed from the admin API over the window, one ErrorsRecord per line. */
+  errors: 'metrics/errors.ndjson',
+  /** The pipeline's config files, redacted (`config/<n>-<name>`, see configEntry), and their ConfigCollection. */
+  configDir: 'config',
+  configIndex: 'config/index.json',
+  /** Tails of the pipeline's logs, redacted (`logs/<n>-<name>.log`, see logEntry), and their LogCollection. */
+  logsDir: 'logs',
+  logsIndex: 'logs/index.json',
 } as const
 
 export function payloadEntry(seq: number): string {
@@ -168,6 +178,8 @@ export interface RedactionHit {
   count: number
   /** `file` + `field` paths where the rule fired, e.g. spans/spans.ndjson.gz : meta.db.password */
   where: {file: string; field: string; count: number}[]
+  /** How many more distinct (file, field) places the rule fired in beyond those listed (the list is capped). */
+  where_more?: number
 }
 
 export interface RedactionAudit {
@@ -224,4 +236,201 @@ export interface Manifest {
   counts: SpanCounts
   redaction: RedactionAudit
   files: FileEntry[]
+}
+
+// ---------- Prometheus internal metrics ----------
+
+export type PrometheusMetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped'
+
+/**
+ * One series of a kept family for one component. Values that are NaN or
+ * infinite in the exposition are null (JSON has neither).
+ */
+export interface PrometheusSeries {
+  /** Labels besides component_id/kind/type, host and pid (e.g. `stage`, `error_type`, `output`); absent when none. */
+  labels?: Record<string, string>
+  /** counter, gauge, untyped */
+  value?: number | null
+  /** histogram and summary */
+  sum?: number | null
+  count?: number | null
+  /** histogram: `[le, cumulative count]` sorted by le; the +Inf bucket is `count`. */
+  buckets?: [number, number][]
+  /** summary: `[quantile, value]` sorted by quantile. */
+  quantiles?: [number, number | null][]
+  /** ms since the epoch, when the exposition stamps the sample (Vector does by default). */
+  ts?: number
+}
+
+export interface PrometheusComponentSample {
+  /** `component_kind` / `component_type` labels, null when absent. */
+  kind: string | null
+  type: string | null
+  /** Family name without the namespace prefix, e.g. `utilization`, `component_latency_seconds`. */
+  metrics: Record<string, PrometheusSeries[]>
+}
+
+/** One scrape, reduced to the families that matter for performance, per component. */
+export interface PrometheusScrape {
+  /** Namespace prefix of the families, e.g. `vector_` ('' without one); null when no Vector family was found. */
+  prefix: string | null
+  /** Type of each kept family (unprefixed name). */
+  types: Record<string, PrometheusMetricType>
+  components: Record<string, PrometheusComponentSample>
+  bytes: number
+  /** Non-empty lines and sample lines read. */
+  lines: number
+  samples: number
+  /** Lines that broke the format and were skipped, with the first few reasons. */
+  skipped_lines: number
+  problems?: string[]
+  /** Series of kept families without a component_id label (left out). */
+  unattributed: number
+}
+
+/** One line of metrics/prometheus.ndjson. */
+export interface PrometheusRecord {
+  seq: number
+  at: string
+  t_ms: number
+  phase: 'start' | 'interval' | 'end'
+  /** null when the scrape failed (see `error`). */
+  scrape: PrometheusScrape | null
+  error?: string
+}
+
+/** Whether a Prometheus exposition answered where vdiag looked (the default address is tried once). */
+export interface PrometheusProbe {
+  url: string
+  found: boolean
+  /** true when the URL was given by the user, false for the default address. */
+  explicit: boolean
+  http_status: number | null
+  prefix: string | null
+  components: number
+  /** In plain words: what answered, or why nothing usable did. */
+  reason: string
+}
+
+// ---------- errors over the window ----------
+
+/** One line of metrics/errors.ndjson: cumulative `component_errors_total` per component at one tick. */
+export interface ErrorsRecord {
+  seq: number
+  at: string
+  t_ms: number
+  components: Record<string, number>
+}
+
+// ---------- the pipeline's config files (--config) ----------
+
+export type ConfigFormat = 'yaml' | 'toml' | 'json'
+
+/** File names inside the bundle keep only these characters (and never start with a dot). */
+function entryName(name: string, fallback: string): string {
+  const clean = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100)
+  return clean === '' ? fallback : clean
+}
+
+/** `config/01-vector.yaml`: the n-th config file collected (1-based), named after its source. */
+export function configEntry(n: number, name: string): string {
+  return `${ENTRY.configDir}/${String(n).padStart(2, '0')}-${entryName(name, 'config')}`
+}
+
+export interface ConfigFileRecord {
+  /** Absolute path of the file (or of a folder that could not be read), redacted. */
+  source: string
+  /** Its redacted copy in the bundle; null when it was not included. */
+  entry: string | null
+  /** Format it was parsed as: from the extension, TOML when there is none (as Vector does). null when never parsed. */
+  format: ConfigFormat | null
+  /** Format of the stored copy: the original one, or json (entry name + `.json`) when it could not be written back. */
+  stored_as: ConfigFormat | null
+  /** `config`: a whole config file; `component`: one component from a per-type folder (`sinks/<id>.yaml`). */
+  layout: 'config' | 'component'
+  ok: boolean
+  error?: string
+  /** Ids of the sources, transforms and sinks the file defines. */
+  components?: string[]
+}
+
+export interface ConfigComponent {
+  id: string
+  kind: ComponentKind
+  /** The plugin (`type`); null when the config does not say. */
+  type: string | null
+  /** `inputs` as written: ids, wildcards (`app_*`), named outputs (`route.errors`). */
+  inputs: string[]
+  /** Named outputs known from the config (route names, `_unmatched`, `dropped`, ...); the default output is not listed. */
+  outputs: string[]
+  /** The bundle entry that defines it. */
+  entry: string
+}
+
+/** A topology edge derived from `inputs`. */
+export interface ConfigEdge extends Edge {
+  /** The named output of `from` that feeds `to`; null for its default output. */
+  output: string | null
+  /** The `inputs` item it came from (a wildcard yields several edges). */
+  input: string
+}
+
+/** config/index.json */
+export interface ConfigCollection {
+  files: ConfigFileRecord[]
+  /** Sources, transforms and sinks across all files, in file order. */
+  components: ConfigComponent[]
+  edges: ConfigEdge[]
+  /** `inputs` items that match no source or transform output. */
+  unresolved_inputs: {component: string; input: string}[]
+  /** Every file or folder that could not be read, parsed or redacted, with why. */
+  errors: {source: string; error: string}[]
+  /** What Vector would reject without it stopping the collection (duplicate ids). */
+  warnings: string[]
+}
+
+// ---------- the pipeline's logs (--logs) ----------
+
+/** `logs/01-vector.log`: the n-th log source collected (1-based). */
+export function logEntry(n: number, name: string): string {
+  const base = entryName(name, 'log')
+  return `${ENTRY.logsDir}/${String(n).padStart(2, '0')}-${base.endsWith('.log') ? base : `${base}.log`}`
+}
+
+/**
+ * How the lines were chosen: `window`, lines whose timestamps fall in the
+ * capture window (with the lines that continue them); `tail`, no timestamps
+ * recognised, so the end of the file; `journal`, journalctl's --since/--until.
+ */
+export type LogSelection = 'window' | 'tail' | 'journal'
+
+export interface LogSourceRecord {
+  /** As given: a path or `journal:UNIT` (redacted). */
+  spec: string
+  kind: 'file' | 'journal'
+  /** The redacted lines in the bundle; null when nothing was kept. */
+  entry: string | null
+  status: CollectorStatus
+  error?: string
+  /** Anything else worth knowing (journalctl warnings, why nothing was kept). */
+  note?: string
+  selection: LogSelection | null
+  /** Bytes read from the source (at most max_bytes). */
+  bytes_read: number
+  /** Older content was left out to stay within max_bytes. */
+  truncated: boolean
+  lines: number
+  /** First and last timestamps recognised in what was read, RFC 3339. */
+  first_timestamp: string | null
+  last_timestamp: string | null
+  duration_ms: number
+}
+
+/** logs/index.json */
+export interface LogCollection {
+  since: string
+  until: string
+  /** Cap per source; the end is kept. */
+  max_bytes: number
+  sources: LogSourceRecord[]
 }

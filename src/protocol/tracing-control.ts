@@ -73,6 +73,8 @@ export const SPAN = {
     cpuNs: 'cpu_ns',
     events: 'events',
     bytes: 'bytes',
+    /** On a stage span: sub-stage spans not started because the iteration hit its span cap. */
+    substagesOmitted: 'substages_omitted',
   },
 } as const
 

@@ -1,0 +1,49 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../src/cli/base-command.js'
+import {usageError} from '../src/errors.js'
+import type {ExportFormat} from '../src/replay/run.js'
+
+const FORMATS = ['chrome', 'otlp', 'jaeger', 'folded'] as const
+
+export default class Replay extends BaseCommand {
+  static override summary = 'Verify a bundle and show where the pipeline spends its time.'
+  static override description = `Opens a bundle written by vdiag capture (.tar.gz, .zip or an extracted folder), verifies every checksum, and analyses it offline: which component is the bottleneck and in which stage its wall-clock time goes (reading, processing, waiting on downstream, sleeping).
+
+The answer comes first, then the per-component stage table. --json prints the analysis as one JSON document (docs/replay-json.md). --html writes a self-contained report. --export writes the spans for Perfetto (chrome), OpenTelemetry (otlp), Jaeger UI (jaeger) or flame-graph tools (folded).
+
+Exit codes: 0 analysed; 1 the bundle is unreadable, unsafe or fails verification; 2 bad flags.`
+  static override examples = [
+    '<%= config.bin %> replay vdiag-host-20261125T101500Z.tar.gz',
+    '<%= config.bin %> replay bundle.tar.gz --html report.html',
+    '<%= config.bin %> replay bundle.tar.gz --export chrome --export otlp --out traces/',
+    '<%= config.bin %> replay bundle.tar.gz --json | jq .findings[0]',
+  ]
+  static override args = {
+    bundle: Args.string({description: 'bundle file (.tar.gz or .zip) or extracted folder', required: true}),
+  }
+  static override flags = {
+    json: Flags.boolean({description: 'print the analysis as one JSON document', default: false}),
+    html: Flags.string({description: 'also write a self-contained HTML report to FILE', helpValue: '<file>'}),
+    export: Flags.string({description: 'also export the spans in this format (repeatable)', options: [...FORMATS], multiple: true}),
+    out: Flags.string({description: 'directory for --export files [default: .]', helpValue: '<dir>'}),
+    verify: Flags.boolean({description: 'check every file against the manifest checksums', default: true, allowNo: true}),
+    color: Flags.boolean({description: 'colour the terminal report [default: when stdout is a terminal]', allowNo: true}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Replay)
+    if (flags.out && !flags.export?.length) throw usageError('--out only applies to --export', 'e.g. --export chrome --out traces/')
+    const {runReplay} = await import('../src/replay/run.js')
+    const result = await runReplay({bundle: args.bundle, verify: flags.verify, html: flags.html, exports: (flags.export ?? []) as ExportFormat[], outDir: flags.out})
+    if (flags.json) {
+      const {toJson} = await import('../src/report/json.js')
+      process.stdout.write(toJson(result.analysis) + '\n')
+      return
+    }
+    const {renderTerminal} = await import('../src/report/terminal.js')
+    const color = flags.color ?? Boolean(process.stdout.isTTY)
+    process.stdout.write(renderTerminal(result.analysis, {color, width: Math.min(process.stdout.columns || 100, 100)}) + '\n')
+    if (result.html) process.stdout.write(`\nwrote HTML report ${result.html}\n`)
+    for (const e of result.exported) process.stdout.write(`exported ${e.spans} spans as ${e.format}: ${e.files.join(', ')}\n`)
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The demo's `file` source, shaped like Vector's: every glob cooldown it lists
+ * the directory and fingerprints every matching file (first bytes, checksum),
+ * then reads new lines from each known file, hands them downstream as one
+ * batch, and sleeps when there was nothing to read.
+ *
+ * Stages: `discover` (sub-stages `collect_paths`, `fingerprint`), `read`
+ * (sub-stage `read_file`), `send` (blocked on the downstream queue), `sleep`.
+ */
+import {createHash} from 'node:crypto'
+import {open, readdir, type FileHandle} from 'node:fs/promises'
+import path from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import type {BoundedQueue} from './queue.js'
+import type {ComponentRuntime} from './runtime.js'
+
+/**
+ * Vector's default fingerprint: a checksum of the file's first bytes. Files
+ * shorter than this are not fingerprinted yet (and not read), as in Vector.
+ */
+const FINGERPRINT_BYTES = 256
+/** Nothing read: sleep this long before the next iteration (Vector backs off similarly). */
+const IDLE_SLEEP_MS = 50
+/** Most bytes read from one file per read call. */
+const READ_CHUNK_BYTES = 64 * 1024
+/** Most bytes one iteration reads across all files: bounds the iteration and the batch. */
+const READ_BUDGET_BYTES = 256 * 1024
+const NEWLINE = 0x0a
+/**
+ * A file that returned no data this many reads in a row goes cold: its handle
+ * is closed and only a directory scan that sees it grow makes it hot again.
+ * Without this, thousands of rotated files would turn every `read` into
+ * thousands of empty reads (and thousands of open descriptors). A file never
+ * seen growing (a rotated file) goes cold at its first empty read.
+ */
+const COLD_AFTER_EMPTY_READS = 5
+
+interface TrackedFile {
+  path: string
+  fingerprint: string
+  /** Open only while the file is hot. */
+  handle: FileHandle | null
+  offset: number
+  /** Size at the last directory scan. */
+  scanSize: number
+  /** Seen growing since discovery: an active file, kept hot longer. */
+  grown: boolean
+  emptyReads: number
+  /** Bytes after the last newline, waiting for the rest of their line. */
+  partial: Buffer
+}
+
+function coldAfter(file: TrackedFile): number {
+  return file.grown ? COLD_AFTER_EMPTY_READS : 1
+}
+
+function isHot(file: TrackedFile): boolean {
+  return file.emptyReads < coldAfter(file) && (file.grown || file.handle !== null || file.offset < file.scanSize)
+}
+
+export interface FileSourceOptions {
+  dir: string
+  globCooldownMs: number
+  batchSize: number
+  log(message: string): void
+}
+
+export class FileSource {
+  /** Bytes consumed from files (for the generator's backlog bound). */
+  consumedBytes = 0
+  private readonly files = new Map<string, TrackedFile>()
+  private lastScan = -Infinity
+  private cursor = 0
+  private running = false
+  private loop: Promise<void> | null = null
+  private readonly readBuffer = Buffer.allocUnsafe(READ_CHUNK_BYTES)
+
+  constructor(
+    private readonly rt: ComponentRuntime,
+    private readonly out: BoundedQueue,
+    private readonly opts: FileSourceOptions,
+  ) {}
+
+  start(): void {
+    this.running = true
+    this.loop = this.run()
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    await this.loop
+    await Promise.all([...this.files.values()].map((f) => this.cool(f)))
+    this.files.clear()
+  }
+
+  private async run(): Promise<void> {
+    const rt = this.rt
+    while (this.running) {
+      rt.beginIteration()
+      try {
+        if (performance.now() - this.lastScan >= this.opts.globCooldownMs) {
+          rt.stage('discover')
+          await this.discover()
+          this.lastScan = performance.now()
+        }
+        rt.stage('read')
+        const batch = await this.read()
+        if (batch.lines.length > 0) {
+          rt.stage('send')
+          const started = performance.now()
+          await this.out.push({lines: batch.lines, bytes: batch.bytes, enqueuedAt: 0})
+          rt.stats.sendLatency.observe((performance.now() - started) / 1000)
+          rt.stats.counters.sent_events += batch.lines.length
+          rt.stats.counters.sent_bytes += batch.bytes
+          rt.count(batch.lines.length, batch.bytes)
+        } else {
+          rt.stage('sleep')
+          await sleep(IDLE_SLEEP_MS)
+        }
+      } catch (err) {
+        rt.stats.counters.errors++
+        this.opts.log(`app_logs: ${(err as Error).message}`)
+        rt.stage('sleep')
+        await sleep(IDLE_SLEEP_MS)
+      } finally {
+        rt.endIteration()
+      }
+    }
+  }
+
+  private async discover(): Promise<void> {
+    const rt = this.rt
+    const collect = rt.sub('collect_paths', 'glob', path.join(this.opts.dir, '*.log'))
+    const names = (await readdir(this.opts.dir)).filter((n) => n.endsWith('.log')).sort()
+    collect?.end(names.length)
+    const seen = new Set<string>()
+    for (const name of names) {
+      const filePath = path.join(this.opts.dir, name)
+      const span = rt.sub('fingerprint', 'file.path', filePath)
+      const found = await this.fingerprint(filePath)
+      span?.end(1, found === null ? 0 : FINGERPRINT_BYTES)
+      if (found === null) continue
+      seen.add(filePath)
+      const known = this.files.get(filePath)
+      if (known !== undefined && known.fingerprint === found.fingerprint) {
+        if (found.size > known.scanSize) known.grown = true
+        if (found.size > known.offset) known.emptyReads = 0
+        known.scanSize = found.size
+        continue
+      }
+      // New file, or a path whose content was replaced (rotation by copy): start from the beginning.
+      if (known !== undefined) await this.cool(known)
+      this.files.set(filePath, {path: filePath, fingerprint: found.fingerprint, handle: null, offset: 0, scanSize: found.size, grown: false, emptyReads: 0, partial: Buffer.alloc(0)})
+    }
+    for (const [filePath, file] of this.files) {
+      // Gone from the directory: an open handle still sees the data, so finish reading it first.
+      if (!seen.has(filePath) && (file.handle === null || file.emptyReads > 0)) {
+        await this.cool(file)
+        this.files.delete(filePath)
+      }
+    }
+  }
+
+  /** Null when the file is too short to fingerprint, or vanished meanwhile. */
+  private async fingerprint(filePath: string): Promise<{fingerprint: string; size: number} | null> {
+    let handle: FileHandle
+    try {
+      handle = await open(filePath, 'r')
+    } catch {
+      return null
+    }
+    try {
+      const {size} = await handle.stat()
+      if (size < FINGERPRINT_BYTES) return null
+      const head = Buffer.alloc(FINGERPRINT_BYTES)
+      const {bytesRead} = await handle.read(head, 0, FINGERPRINT_BYTES, 0)
+      if (bytesRead < FINGERPRINT_BYTES) return null
+      return {fingerprint: createHash('sha1').update(head).digest('hex'), size}
+    } finally {
+      await handle.close()
+    }
+  }
+
+  private async cool(file: TrackedFile): Promise<void> {
+    const handle = file.handle
+    file.handle = null
+    await handle?.close().catch(() => undefined)
+  }
+
+  /** Reads complete new lines, round-robin over hot files, within the iteration's byte budget. */
+  private async read(): Promise<{lines: string[]; bytes: number}> {
+    const rt = this.rt
+    const files = [...this.files.values()].filter(isHot)
+    const lines: string[] = []
+    let bytes = 0
+    let budget = READ_BUDGET_BYTES
+    let visited = 0
+    while (visited < files.length && budget > 0 && lines.length < this.opts.batchSize) {
+      const file = files[(this.cursor + visited) % files.length]
+      visited++
+      const span = rt.sub('read_file', 'file.path', file.path)
+      const before = lines.length
+      const read = await this.readFile(file, Math.min(budget, READ_CHUNK_BYTES), lines)
+      budget -= read
+      bytes += read
+      span?.end(lines.length - before, read)
+    }
+    // Next iteration starts where this one stopped, so no file starves.
+    this.cursor = files.length === 0 ? 0 : (this.cursor + visited) % files.length
+    if (bytes > 0) {
+      this.rt.stats.counters.received_events += lines.length
+      this.rt.stats.counters.received_bytes += bytes
+      rt.count(lines.length, bytes)
+    }
+    // Lines are ASCII JSON, so their string length is their byte length.
+    return {lines, bytes: lines.reduce((sum, l) => sum + l.length, 0)}
+  }
+
+  private async readFile(file: TrackedFile, max: number, lines: string[]): Promise<number> {
+    if (file.handle === null) {
+      try {
+        file.handle = await open(file.path, 'r')
+      } catch {
+        // Deleted between the scan and this read while cold: nothing left to read.
+        this.files.delete(file.path)
+        return 0
+      }
+    }
+    const {bytesRead} = await file.handle.read(this.readBuffer, 0, max, file.offset)
+    if (bytesRead === 0) {
+      if (++file.emptyReads >= coldAfter(file)) await this.cool(file)
+      return 0
+    }
+    file.emptyReads = 0
+    file.offset += bytesRead
+    if (file.offset > file.scanSize) file.grown = true
+    // A rotated file read to the end: no need for an empty read to learn it is done.
+    else if (!file.grown && file.offset === file.scanSize) await this.cool(file)
+    this.consumedBytes += bytesRead
+    const chunk = file.partial.length > 0 ? Buffer.concat([file.partial, this.readBuffer.subarray(0, bytesRead)]) : this.readBuffer.subarray(0, bytesRead)
+    const lastNewline = chunk.lastIndexOf(NEWLINE)
+    if (lastNewline < 0) {
+      file.partial = Buffer.from(chunk)
+      return bytesRead
+    }
+    const text = chunk.toString('utf8', 0, lastNewline)
+    file.partial = Buffer.from(chunk.subarray(lastNewline + 1))
+    for (const line of text.split('\n')) if (line.length > 0) lines.push(line)
+    return bytesRead
+  }
+}

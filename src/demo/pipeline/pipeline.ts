@@ -1,0 +1,145 @@
+/**
+ * Wires the demo pipeline: log generator → `app_logs` (file) → queue →
+ * `parse_logs` (remap) → queue → `http_out` (http) → receiver. Owns the temp
+ * directory of log files and removes it on stop (and, as a last resort, on
+ * process exit).
+ */
+import {rmSync} from 'node:fs'
+import {mkdtemp, rm} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type {DemoComponentView, DemoPipelineView} from '../types.js'
+import type {ComponentIdentity, IterationTracer} from '../tracing/iteration-tracer.js'
+import {FileSource} from './file-source.js'
+import {HttpSink} from './http-sink.js'
+import {LogGenerator} from './log-generator.js'
+import {BoundedQueue} from './queue.js'
+import {Receiver} from './receiver.js'
+import {RemapTransform} from './remap-transform.js'
+import {ComponentRuntime} from './runtime.js'
+import type {PipelineTuning} from './scenarios.js'
+import {UTILIZATION_PERIOD_MS} from './stats.js'
+
+export const SOURCE_ID = 'app_logs'
+export const TRANSFORM_ID = 'parse_logs'
+export const SINK_ID = 'http_out'
+
+interface Topology extends ComponentIdentity {
+  inputs: string[]
+}
+
+/** The demo's topology, as Vector's config would declare it. */
+export const DEMO_COMPONENTS: readonly Topology[] = [
+  {id: SOURCE_ID, kind: 'source', type: 'file', inputs: []},
+  {id: TRANSFORM_ID, kind: 'transform', type: 'remap', inputs: [SOURCE_ID]},
+  {id: SINK_ID, kind: 'sink', type: 'http', inputs: [TRANSFORM_ID]},
+]
+
+const DEFAULT_OUTPUT = '_default'
+
+export interface PipelineOptions {
+  tuning: PipelineTuning
+  tracer: IterationTracer
+  /** Vector-style version string reported by the admin API. */
+  versionString: string
+  log(message: string): void
+}
+
+export class DemoPipeline implements DemoPipelineView {
+  readonly runtimes: Map<string, ComponentRuntime>
+  readonly receiver: Receiver
+  private dir = ''
+  private generator: LogGenerator | null = null
+  private source: FileSource | null = null
+  private transform: RemapTransform | null = null
+  private sink: HttpSink | null = null
+  private utilizationTimer: NodeJS.Timeout | null = null
+  private readonly removeDirOnExit = () => {
+    if (this.dir) rmSync(this.dir, {recursive: true, force: true})
+  }
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.runtimes = new Map(DEMO_COMPONENTS.map((c) => [c.id, new ComponentRuntime({id: c.id, kind: c.kind, type: c.type}, opts.tracer)]))
+    this.receiver = new Receiver(opts.tuning.sinkLatencyMs)
+  }
+
+  /** The directory the generator writes and the source tails. */
+  get logDir(): string {
+    return this.dir
+  }
+
+  async start(): Promise<void> {
+    const {tuning, log} = this.opts
+    this.dir = await mkdtemp(path.join(os.tmpdir(), 'vdiag-demo-logs-'))
+    process.once('exit', this.removeDirOnExit)
+    await this.receiver.start()
+
+    const toTransform = new BoundedQueue(tuning.queueCapacity)
+    const toSink = new BoundedQueue(tuning.queueCapacity)
+    const rt = (id: string) => this.runtimes.get(id) as ComponentRuntime
+    const source = new FileSource(rt(SOURCE_ID), toTransform, {dir: this.dir, globCooldownMs: tuning.globCooldownMs, batchSize: tuning.batchSize, log})
+    this.generator = new LogGenerator({
+      dir: this.dir,
+      rate: tuning.rate,
+      eventSize: tuning.eventSize,
+      files: tuning.files,
+      discoveryFiles: tuning.discoveryFiles,
+      consumedBytes: () => source.consumedBytes,
+      log,
+    })
+    await this.generator.prepare()
+    this.source = source
+    this.transform = new RemapTransform(rt(TRANSFORM_ID), toTransform, toSink, {
+      batchSize: tuning.batchSize,
+      transformCostUs: tuning.transformCostUs,
+      hostname: os.hostname(),
+      log,
+    })
+    this.sink = new HttpSink(rt(SINK_ID), toSink, {url: this.receiver.baseUrl, batchSize: tuning.batchSize, log})
+
+    this.sink.start()
+    this.transform.start()
+    this.source.start()
+    this.generator.start()
+    this.utilizationTimer = setInterval(() => {
+      for (const runtime of this.runtimes.values()) runtime.rollUtilization()
+    }, UTILIZATION_PERIOD_MS)
+    this.utilizationTimer.unref()
+  }
+
+  /** Stops in flow order so nothing is left blocked on a queue, then removes the log directory. */
+  async stop(): Promise<void> {
+    if (this.utilizationTimer !== null) clearInterval(this.utilizationTimer)
+    await this.generator?.stop()
+    await this.source?.stop()
+    await this.transform?.stop()
+    await this.sink?.stop()
+    await this.receiver.stop()
+    if (this.dir) await rm(this.dir, {recursive: true, force: true})
+    process.removeListener('exit', this.removeDirOnExit)
+  }
+
+  /** Events the generator wrote and the receiver got (for the bench and logs). */
+  throughput(): {generated: number; delivered: number} {
+    return {generated: this.generator?.writtenEvents ?? 0, delivered: this.receiver.receivedEvents}
+  }
+
+  versionString(): string {
+    return this.opts.versionString
+  }
+
+  hostname(): string {
+    return os.hostname()
+  }
+
+  components(): DemoComponentView[] {
+    return DEMO_COMPONENTS.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      type: c.type,
+      outputs: c.kind === 'sink' ? [] : [DEFAULT_OUTPUT],
+      inputs: [...c.inputs],
+      counters: {...(this.runtimes.get(c.id) as ComponentRuntime).stats.counters},
+    })).sort((a, b) => a.id.localeCompare(b.id))
+  }
+}

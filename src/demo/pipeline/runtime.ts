@@ -1,0 +1,71 @@
+/**
+ * The per-component bookkeeping every loop goes through: stage time for the
+ * utilization gauge (always) and spans (only inside a tracing window).
+ *
+ * A component loop calls `beginIteration()`, then `stage(name)` at each stage
+ * boundary, then `endIteration()`. Outside a window the only tracing cost is
+ * one boolean read in `beginIteration()` and one null check per call.
+ */
+import {IDLE_STAGES} from '../../protocol/tracing-control.js'
+import type {ComponentIdentity, IterationTrace, IterationTracer, SubSpan} from '../tracing/iteration-tracer.js'
+import {ComponentStats} from './stats.js'
+
+export class ComponentRuntime {
+  readonly stats = new ComponentStats()
+  private stageName: string | null = null
+  private stageStart = 0
+  private stageIdle = false
+  private trace: IterationTrace | null = null
+
+  constructor(
+    readonly identity: ComponentIdentity,
+    private readonly tracer: IterationTracer,
+  ) {}
+
+  beginIteration(): void {
+    this.trace = this.tracer.on ? this.tracer.begin(this.identity) : null
+  }
+
+  stage(name: string): void {
+    const now = performance.now()
+    this.closeStage(now)
+    this.stageName = name
+    this.stageStart = now
+    this.stageIdle = IDLE_STAGES.has(name)
+    if (this.trace !== null) this.trace.stage(name)
+  }
+
+  /** Events/bytes handled in the current stage (span metrics only). */
+  count(events: number, bytes: number): void {
+    if (this.trace !== null) this.trace.count(events, bytes)
+  }
+
+  /** A level-3 span; null (and free) unless a debug window traces this iteration. */
+  sub(name: string, detailKey?: string, detailValue?: string): SubSpan | null {
+    return this.trace === null ? null : this.trace.sub(name, detailKey, detailValue)
+  }
+
+  endIteration(): void {
+    this.closeStage(performance.now())
+    this.stageName = null
+    if (this.trace !== null) {
+      const trace = this.trace
+      this.trace = null
+      trace.end()
+    }
+  }
+
+  /** Called every utilization period: counts the running stage up to now, then rolls the gauge. */
+  rollUtilization(): void {
+    if (this.stageName !== null) {
+      const now = performance.now()
+      this.closeStage(now)
+      this.stageStart = now
+    }
+    this.stats.rollUtilization()
+  }
+
+  private closeStage(now: number): void {
+    if (this.stageName !== null) this.stats.addStageTime(this.stageIdle, now - this.stageStart)
+  }
+}
