@@ -102,11 +102,13 @@ class Outcome {
 
   /** Hands a sample to the caller; returns why it failed when the callback threw (the stream then ends). */
   deliver(sample: ErrorsSample): string | undefined {
+    // Counted first: the callback may end the window, and the result is taken right then.
+    this.samples++
     try {
       this.opts.onSample(sample)
-      this.samples++
       return undefined
     } catch (e) {
+      this.samples--
       return `recording a sample failed: ${errorMessage(e)}`
     }
   }
@@ -196,6 +198,8 @@ async function viaGrpc(target: ApiTarget, opts: StreamErrorsOptions): Promise<Er
         if (batch !== undefined && Object.hasOwn(batch.components, id)) {
           const failed = flush()
           if (failed !== undefined) return finish(failed)
+          // Delivering may have ended the window.
+          if (outcome.settled) return
         }
         if (batch === undefined) {
           batch = {at: new Date().toISOString(), components: {}}

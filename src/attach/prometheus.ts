@@ -91,16 +91,32 @@ function mightBePerformance(name: string): boolean {
   return false
 }
 
-/** The namespace prefix most Vector anchor families share; null when none is present. */
+/**
+ * The namespace prefix most Vector anchor families share. Without any anchor
+ * (a trimmed exposition), the shortest prefix in front of a performance
+ * family votes instead. null when neither is present.
+ */
 export function detectPrefix(names: Iterable<string>): string | null {
+  const list = [...names]
   const votes = new Map<string, number>()
-  for (const name of names) {
+  const vote = (prefix: string) => votes.set(prefix, (votes.get(prefix) ?? 0) + 1)
+  for (const name of list) {
     for (const anchor of PREFIX_ANCHORS) {
       if (!name.endsWith(anchor)) continue
       const prefix = name.slice(0, name.length - anchor.length)
       if (prefix !== '' && !prefix.endsWith('_')) continue
       if (anchor === 'utilization' && prefix.endsWith('buffer_')) continue
-      votes.set(prefix, (votes.get(prefix) ?? 0) + 1)
+      vote(prefix)
+    }
+  }
+  if (votes.size === 0) {
+    for (const name of list) {
+      for (let k = 0; k < name.length; k++) {
+        if ((k === 0 || name[k - 1] === '_') && isPerformanceFamily(name.slice(k))) {
+          vote(name.slice(0, k))
+          break
+        }
+      }
     }
   }
   let best: string | null = null

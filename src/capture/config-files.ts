@@ -10,7 +10,7 @@
  * read, parsed or redacted is recorded with why and left out; nothing here
  * throws for a bad file.
  */
-import {open} from 'node:fs/promises'
+import {constants, open} from 'node:fs/promises'
 import path from 'node:path'
 import {ENTRY, configEntry, type ConfigCollection, type ConfigFileRecord, type ConfigFormat} from '../bundle/format.js'
 import type {Redactor} from '../bundle/redaction.js'
@@ -43,7 +43,8 @@ class ReadError extends Error {}
 async function readCapped(file: string, budget: number): Promise<string> {
   let fh
   try {
-    fh = await open(file, 'r')
+    // O_NONBLOCK: a FIFO given by mistake must not block the capture; it is refused below as not a regular file.
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     throw new ReadError(code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message)
@@ -110,10 +111,11 @@ export async function collectConfigs(paths: string[], redactor: Redactor): Promi
     const entry = configEntry(++n, entryBaseName(c))
     try {
       const out = redactFile(c, doc, entry, redactor)
+      const source = redactPath(c.source)
       let stored: ConfigFormat = c.format
       let storedEntry = entry
       let body: string
-      const header = `Redacted copy of ${redactPath(c.source)} made by vdiag.\nSecrets are replaced by [REDACTED:<rule>]; \${VAR} and SECRET[...] references are kept; comments and layout are not.`
+      const header = `Redacted copy of ${source} made by vdiag.\nSecrets are replaced by [REDACTED:<rule>]; \${VAR} and SECRET[...] references are kept; comments and layout are not.`
       try {
         body = await serialiseConfig(out.document, c.format, header)
       } catch {
@@ -124,7 +126,7 @@ export async function collectConfigs(paths: string[], redactor: Redactor): Promi
       }
       documents.push({entry: storedEntry, text: body})
       definitions.push(...out.definitions.map((d) => ({...d, entry: storedEntry})))
-      const rec: ConfigFileRecord = {source: redactPath(c.source), entry: storedEntry, format: c.format, stored_as: stored, layout: c.layout, ok: true}
+      const rec: ConfigFileRecord = {source, entry: storedEntry, format: c.format, stored_as: stored, layout: c.layout, ok: true}
       rec.components = out.definitions.map((d) => d.id)
       files.push(rec)
     } catch (e) {

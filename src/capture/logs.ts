@@ -8,7 +8,7 @@
 import path from 'node:path'
 import {ENTRY, logEntry, type LogCollection, type LogSourceRecord} from '../bundle/format.js'
 import type {Redactor} from '../bundle/redaction.js'
-import {LogReadError, readTail, selectWindow} from './logs/file-tail.js'
+import {readTail, selectWindow} from './logs/file-tail.js'
 import {findJournalctl, isValidUnit, readJournal} from './logs/journal.js'
 import {lineTimestamp} from './logs/timestamps.js'
 
@@ -161,7 +161,7 @@ export async function collectLogs(specs: string[], opts: LogOptions): Promise<Co
       }
       finish(fields)
     } catch (e) {
-      finish({status: 'failed', error: e instanceof LogReadError || e instanceof Error ? e.message : String(e)})
+      finish({status: 'failed', error: e instanceof Error ? e.message : String(e)})
     }
   }
   return {collection: {since: opts.since.toISOString(), until: opts.until.toISOString(), max_bytes: opts.maxBytes, sources}, documents}

@@ -249,9 +249,10 @@ export class Scanner {
       this.pos += 5
     } else if (t === 0xcf || t === 0xd3) {
       this.need(9, what)
-      // any index that needs the upper word is out of range
       const hi = t === 0xcf ? u32(b, p + 1) : b.readInt32BE(p + 1)
-      v = hi === 0 ? u32(b, p + 5) : -1
+      // any index that needs the upper word is out of range (or negative)
+      if (hi !== 0) this.fail(`${what} ${hi < 0 ? 'is negative' : `${b.readBigUInt64BE(p + 1)} is out of range for a string table of ${tableSize}`}`)
+      v = u32(b, p + 5)
       this.pos += 9
     } else if (t >= 0xe0) {
       v = t - 0x100

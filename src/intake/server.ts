@@ -236,6 +236,8 @@ export async function startIntake(opts: IntakeOptions): Promise<Intake> {
 
   const server = createServer({requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS}, (req, res) => {
     s.requests++
+    // a client resetting the connection must not become an unhandled 'error'
+    req.on('error', () => undefined)
     res.on('error', () => undefined)
     const handled = route(req, res)
       .catch((e: unknown) => {

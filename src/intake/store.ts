@@ -30,13 +30,13 @@ import {TraceIdSet} from './trace-count.js'
 
 /** gzip level for the span file: level 3 compresses NDJSON spans ~2.5× faster than the default 6 for ~20 % more bytes, so compression keeps up with decoding on one core. */
 export const SPANS_GZIP_LEVEL = 3
-/** NDJSON text gathered before one write into gzip. */
-const WRITE_CHUNK_CHARS = 256 * 1024
-/** Buffers of NDJSON gzip may hold at once: lets decoding run ahead of compression (on the libuv pool) by a bounded amount. */
+/** NDJSON bytes gathered before one write into gzip. */
+const WRITE_CHUNK_BYTES = 256 * 1024
+/** NDJSON buffers gzip may hold at once: lets decoding run ahead of compression (on the libuv pool) by a bounded amount. */
 const WRITE_BUFFERS = 4
-/** One such buffer: a chunk of text plus the longest line that can push it over, in UTF-8. */
-const WRITE_BUFFER_BYTES = 3 * 2 * WRITE_CHUNK_CHARS
-/** gzip's own queue, for the odd chunk too long for a buffer (a span with huge tags). */
+/** One such buffer; a line that cannot fit in an empty one is written on its own. */
+const WRITE_BUFFER_BYTES = 1024 * 1024
+/** gzip's own queue, for those long lines. */
 const SPANS_BUFFER_BYTES = 1024 * 1024
 
 export interface StoreCounts {
@@ -126,7 +126,8 @@ class FileSpanStore implements SpanStore {
   private readonly rejects: RejectRecord[] = []
   private readonly c: Omit<StoreCounts, 'traces'> = {payloads: 0, bad_payloads: 0, oversized_payloads: 0, spans_kept: 0, spans_dropped_vdiag: 0, payloads_dropped: 0}
   private queue: Promise<unknown> = Promise.resolve()
-  private pending = ''
+  private out: Buffer | null = null
+  private outLength = 0
   private readonly freeBuffers: Buffer[] = []
   private buffersMade = 0
   private waiters: (() => void)[] = []
@@ -247,41 +248,68 @@ class FileSpanStore implements SpanStore {
           // a chunk is one trace; only look the id up when a span says otherwise
           if (span.trace_id !== chunkTrace) this.traceIds.add((chunkTrace = span.trace_id))
         }
-        this.pending += spanLine(span, tid, seq)
-        if (this.pending.length >= WRITE_CHUNK_CHARS && !this.flushPending()) await this.wait()
+        const line = spanLine(span, tid, seq)
+        // UTF-8 takes at most 3 bytes per UTF-16 unit
+        if (line.length * 3 > WRITE_BUFFER_BYTES) {
+          await this.writeLong(line)
+        } else {
+          while (!this.room(line.length * 3)) await this.wait()
+          this.outLength += this.out!.write(line, this.outLength, 'utf8')
+          if (this.outLength >= WRITE_CHUNK_BYTES) this.handOver()
+        }
       }
     }
-    if (this.pending.length > 0 && !this.flushPending()) await this.wait()
+    this.handOver()
     if (this.failure) throw this.failure
     if (splices) return applySplices(p.body, splices)
     if (changed) return reencodeV05(p, changed)
     return p.body
   }
 
-  /**
-   * Hands the gathered lines to gzip, through one of a few buffers reused once
-   * gzip has consumed them (strings would become a new buffer per write, which
-   * V8 only frees at its next full collection). False when the caller must
-   * wait(): every buffer is in gzip's hands, or gzip is over its high-water mark.
-   */
-  private flushPending(): boolean {
-    const text = this.pending
-    this.pending = ''
-    if (this.gzip.destroyed) return true
-    // UTF-8 takes at most 3 bytes per UTF-16 unit
-    let buf = text.length * 3 <= WRITE_BUFFER_BYTES ? this.freeBuffers.pop() : undefined
-    if (buf === undefined && text.length * 3 <= WRITE_BUFFER_BYTES && this.buffersMade < WRITE_BUFFERS) {
+  // Lines are written into one of a few buffers, handed to gzip when full and
+  // reused once gzip has consumed them. (Joining lines into a string and
+  // writing that costs a rope flattening and a new buffer per write, which V8
+  // frees only at its next full collection: measured 4× slower, 2× the RSS.)
+
+  /** True when the current buffer has `bytes` free; else hands it over and takes a free one, false if none is free yet. */
+  private room(bytes: number): boolean {
+    if (this.out !== null && this.out.length - this.outLength >= bytes) return true
+    if (this.gzip.destroyed) throw this.failure ?? new Error('the span stream was closed')
+    this.handOver()
+    let buf = this.freeBuffers.pop()
+    if (buf === undefined && this.buffersMade < WRITE_BUFFERS) {
       this.buffersMade++
       buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES)
     }
-    if (buf === undefined) return this.gzip.write(text)
-    const b = buf
-    const n = b.write(text, 0, 'utf8')
-    this.gzip.write(b.subarray(0, n), () => {
-      this.freeBuffers.push(b)
+    if (buf === undefined) return false
+    this.out = buf
+    this.outLength = 0
+    return true
+  }
+
+  /** Gives the current buffer's lines to gzip; the buffer returns to the pool once gzip has read them. */
+  private handOver(): void {
+    const buf = this.out
+    if (buf === null) return
+    const length = this.outLength
+    this.out = null
+    this.outLength = 0
+    if (length === 0) {
+      this.freeBuffers.push(buf)
+      return
+    }
+    if (this.gzip.destroyed) return
+    this.gzip.write(buf.subarray(0, length), () => {
+      this.freeBuffers.push(buf)
       this.wake()
     })
-    return this.freeBuffers.length > 0 || this.buffersMade < WRITE_BUFFERS
+  }
+
+  /** A line too long for a buffer (a span with huge tags): written as a string, in order. */
+  private async writeLong(line: string): Promise<void> {
+    this.handOver()
+    if (this.gzip.destroyed) throw this.failure ?? new Error('the span stream was closed')
+    if (!this.gzip.write(line)) await this.wait()
   }
 
   private wake(): void {
@@ -302,7 +330,7 @@ class FileSpanStore implements SpanStore {
   private async finish(): Promise<void> {
     this.closing = true
     await this.queue
-    if (this.pending.length > 0) this.flushPending()
+    this.handOver()
     this.gzip.end()
     await this.spansWritten
     this.index.end()

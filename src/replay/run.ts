@@ -5,10 +5,9 @@
 import {writeFile, mkdir} from 'node:fs/promises'
 import path from 'node:path'
 import type {AnalysisResult} from '../analysis/types.js'
+import type {ExportFormat} from '../export/index.js'
 import {VdiagError, errorMessage} from '../errors.js'
 
-export type ExportFormat = 'chrome' | 'otlp' | 'jaeger' | 'folded'
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['chrome', 'otlp', 'jaeger', 'folded']
 
 export interface ReplayOptions {
   bundle: string

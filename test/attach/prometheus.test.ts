@@ -179,6 +179,8 @@ describe('exposition parser', () => {
     assert.equal(detectPrefix(['x_utilization', 'vector_utilization']), 'vector_')
     assert.equal(detectPrefix(['http_requests_total', 'process_cpu_seconds_total']), null)
     assert.equal(summariseExposition('http_requests_total 3\n').prefix, null)
+    // Without any anchor family, the performance families still tell the prefix.
+    assert.equal(detectPrefix(['edge_source_buffer_utilization', 'edge_component_latency_seconds', 'process_cpu_seconds_total']), 'edge_')
   })
 
   test('malformed lines are skipped and counted, never fatal; the rest is kept', () => {
@@ -209,6 +211,26 @@ describe('exposition parser', () => {
     const parsed = parseExposition(text, {keep: (name) => name === 'vector_utilization'})
     assert.deepEqual([...parsed.families.keys()], ['vector_utilization'])
     assert.equal(parsed.skipped, bad.length)
+  })
+
+  test('summaries (distributions_as_summaries) fold into quantiles; a histogram without _count takes +Inf', () => {
+    const text = [
+      '# TYPE vector_component_latency_seconds summary',
+      'vector_component_latency_seconds{component_id="t",quantile="0.99"} 0.2',
+      'vector_component_latency_seconds{component_id="t",quantile="0.5"} 0.01',
+      'vector_component_latency_seconds_sum{component_id="t"} 4',
+      'vector_component_latency_seconds_count{component_id="t"} 100',
+      '# TYPE vector_http_client_rtt_seconds histogram',
+      'vector_http_client_rtt_seconds_bucket{component_id="s",le="+Inf"} 7',
+      'vector_http_client_rtt_seconds_bucket{component_id="s",le="0.5"} 6',
+      'vector_http_client_rtt_seconds_sum{component_id="s"} 1.25',
+      '',
+    ].join('\n')
+    const scrape = summariseExposition(text)
+    assert.equal(scrape.skipped_lines, 0)
+    assert.deepEqual(scrape.components.t!.metrics.component_latency_seconds, [{quantiles: [[0.5, 0.01], [0.99, 0.2]], sum: 4, count: 100}])
+    assert.deepEqual(scrape.components.s!.metrics.http_client_rtt_seconds, [{buckets: [[0.5, 6]], sum: 1.25, count: 7}])
+    assert.equal(scrape.types.component_latency_seconds, 'summary')
   })
 
   test('CRLF line ends, blank lines and free comments are accepted', () => {

@@ -30,6 +30,8 @@ const SECRETS = {
   brokenJson: 'hunter2-in-broken-json',
   brokenToml: 'hunter2-in-broken-toml',
   componentFileToken: 'token-in-component-file-55',
+  execPassword: 'exec-argv-password-1',
+  execApiKey: 'exec-argv-apikey-2',
 }
 
 const VECTOR_YAML = `# Production pipeline
@@ -48,6 +50,10 @@ sources:
   auth_logs:
     type: journald
     include_units: [sshd]
+  queue_depth:
+    type: exec
+    mode: scheduled
+    command: ["/usr/local/bin/queue-stats", "--user", "monitor", "--password", "${SECRETS.execPassword}", "--api-key=${SECRETS.execApiKey}", "--token", "\${QUEUE_TOKEN}"]
   kafka_in:
     type: kafka
     bootstrap_servers: kafka.internal:9092
@@ -203,7 +209,7 @@ describe('collectConfigs', {timeout: 60_000}, () => {
     assert.equal(broken.format, 'yaml')
     assert.deepEqual(c.collection.errors.map((e) => path.basename(e.source)), ['broken.yaml'])
     assert.equal(c.documents.length, 5)
-    assert.deepEqual(c.collection.files[3]!.components, ['app_web', 'app_worker', 'auth_logs', 'kafka_in', 'parse', 'router', 'datadog', 'es', 'archive', 'pg', 'lost'])
+    assert.deepEqual(c.collection.files[3]!.components, ['app_web', 'app_worker', 'auth_logs', 'queue_depth', 'kafka_in', 'parse', 'router', 'datadog', 'es', 'archive', 'pg', 'lost'])
 
     // References stay visible as such; a default that could be a secret is judged like a value.
     const yamlText = doc(c, 'vector.yaml')
@@ -225,6 +231,8 @@ describe('collectConfigs', {timeout: 60_000}, () => {
     assert.equal((y.sinks.es!.auth as Record<string, unknown>).password, '[REDACTED:key-authorization]')
     assert.equal((y.sinks.archive!.auth as Record<string, unknown>).secret_access_key, '[REDACTED:key-authorization]')
     assert.equal(y.sinks.archive!.bucket, 'logs-archive')
+    // Command lines: the value after a sensitive flag goes, references and harmless flags stay.
+    assert.deepEqual(y.sources.queue_depth!.command, ['/usr/local/bin/queue-stats', '--user', 'monitor', '--password', '[REDACTED:key-password]', '--api-key=[REDACTED:key-api-key]', '--token', '${QUEUE_TOKEN}'])
     // A component whose id looks like a sensitive key is not redacted whole.
     assert.equal(y.sources.auth_logs!.type, 'journald')
     assert.deepEqual(y.sources.auth_logs!.include_units, ['sshd'])

@@ -74,7 +74,7 @@ const confusedV04: fc.Arbitrary<Bad> = fc
     else if (field === 'meta' || field === 'metrics') s[field] = map
     else if (field === 'meta value') s.meta = {...span.meta, k: metaValue}
     else if (field === 'metrics value') s.metrics = {...span.metrics, k: typeof int === 'number' ? 'x' : int}
-    else if (field === 'span') chunk = [text]
+    else if (field === 'span') chunk = [Array.isArray(text) || typeof text !== 'object' ? text : 'x'] // anything but a map
     else if (field === 'chunk') chunk = 'not a chunk'
     else s[field] = int
     return {kind: `confused ${field}`, version: 'v0.4' as Version, body: pack([chunk]), expect: [400]}

@@ -23,6 +23,9 @@ export const ID_TABLES: Readonly<Record<string, ComponentKind | null>> = {
   enrichment_tables: null,
 }
 
+/** `--name`, `-n` or `--name=value` in an argument list. */
+const FLAG = /^--?([A-Za-z][\w.-]*)(?:=([\s\S]*))?$/
+
 /** Same bound as the Redactor's: deeper than this is not a config. */
 const MAX_DEPTH = 256
 
@@ -84,7 +87,7 @@ function distinctKey(obj: Record<string, unknown>, key: string): string {
 }
 
 function shapeError(): Error {
-  return new Error('redaction changed the shape of the document (a key the copy could not keep?)')
+  return new Error('the redacted copy lost a key (such as `__proto__`); the file is left out rather than stored unredacted')
 }
 
 export class ConfigRedaction {
@@ -99,7 +102,38 @@ export class ConfigRedaction {
 
   /** A value with references protected: the Redactor's own key and value rules, references kept. */
   value(v: unknown): unknown {
-    return unmask(v, this.redactor.redactJson(mask(v, 0), this.entry))
+    return this.flagValues(unmask(v, this.redactor.redactJson(mask(v, 0), this.entry)), 0)
+  }
+
+  /**
+   * Command lines in configs (`exec` sources: `command: ["tool", "--password", "x"]`):
+   * the Redactor judges array items one by one, so the item after a flag, or
+   * after `=` in `--flag=value`, is judged again here under the flag's name.
+   */
+  private flagValues(v: unknown, depth: number): unknown {
+    if (depth > MAX_DEPTH) throw new Error(`nested deeper than ${MAX_DEPTH} levels`)
+    if (isTable(v)) {
+      for (const [k, x] of Object.entries(v)) setOwn(v, k, this.flagValues(x, depth + 1))
+      return v
+    }
+    if (!Array.isArray(v)) return v
+    const out = v.map((x) => this.flagValues(x, depth + 1))
+    for (let i = 0; i < out.length; i++) {
+      const item = out[i]
+      if (typeof item !== 'string') continue
+      const flag = FLAG.exec(item)
+      if (!flag) continue
+      const [, name, value] = flag
+      if (value !== undefined) out[i] = `${item.slice(0, item.length - value.length)}${this.underFlag(value, name!)}`
+      else if (typeof out[i + 1] === 'string' && !FLAG.test(out[i + 1] as string)) out[i + 1] = this.underFlag(out[i + 1] as string, name!)
+    }
+    return out
+  }
+
+  private underFlag(value: string, flag: string): string {
+    // A reference stays a reference (references.ts).
+    if (protectReferences(value)?.standIn === '') return value
+    return this.redactor.redactText(value, this.entry, flag)
   }
 
   /** A component id: value patterns only, as for the ids the admin API reports. */

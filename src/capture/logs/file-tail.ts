@@ -3,7 +3,7 @@
  * `maxBytes` in memory, whatever the file's size, and cut at a line boundary
  * so the first line kept is whole.
  */
-import {open} from 'node:fs/promises'
+import {constants, open} from 'node:fs/promises'
 import {lineTimestamp} from './timestamps.js'
 
 export interface FileTail {
@@ -27,7 +27,8 @@ function countNuls(b: Buffer): number {
 export async function readTail(file: string, maxBytes: number): Promise<FileTail> {
   let fh
   try {
-    fh = await open(file, 'r')
+    // O_NONBLOCK: a FIFO given by mistake must not block the capture; it is refused below as not a regular file.
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     throw new LogReadError(code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message)

@@ -86,7 +86,12 @@ export async function readJournal(unit: string, opts: JournalOptions): Promise<J
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < MAX_STDERR_BYTES) stderr += d.slice(0, MAX_STDERR_BYTES - stderr.length)
   })
-  const timer = setTimeout(() => stop('timeout'), opts.timeoutMs)
+  const timer = setTimeout(() => {
+    // Also when already stopping: a journalctl that ignored SIGTERM is killed here.
+    stop('timeout')
+    child.kill('SIGKILL')
+    child.stderr.destroy()
+  }, opts.timeoutMs)
   const onAbort = () => stop('canceled')
   opts.signal?.addEventListener('abort', onAbort, {once: true})
   if (opts.signal?.aborted) stop('canceled')

@@ -113,6 +113,16 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     }
   })
 
+  // componentErrorsTotals over WebSocket on /graphql, as Vector <= 0.54 serves it.
+  let graphqlWs: {close(): void} | null = null
+  if (graphql !== null) {
+    try {
+      graphqlWs = (await import('./graphql-ws.js')).attachGraphqlWs(httpServer, opts.pipeline)
+    } catch (err) {
+      opts.log(`admin: GraphQL subscriptions unavailable: ${(err as Error).message}`)
+    }
+  }
+
   const sockets = new Set<net.Socket>()
   const tcp = net.createServer((socket) => {
     sockets.add(socket)
@@ -154,6 +164,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       await new Promise<void>((resolve) => {
         tcp.close(() => resolve())
         grpcSide?.endStreams()
+        graphqlWs?.close()
         httpServer.closeAllConnections()
         if (grpcSide !== null) {
           grpcSide.injector.destroy()
