@@ -27,6 +27,10 @@ Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial
     token: tokenFlag,
     yes: Flags.boolean({char: 'y', description: 'do not ask; if another tracing window is active, capture without spans', default: false}),
     json: Flags.boolean({description: 'one JSON event per line on stdout (started, window_opened, progress, warning, bundle_written, done)', default: false}),
+    'metrics-url': Flags.string({description: "Prometheus exposition of Vector's internal metrics [default: try http://127.0.0.1:9598/metrics once]", helpValue: '<url>'}),
+    config: Flags.string({description: "a Vector config file or folder to include, redacted; gives the topology (repeatable)", multiple: true, helpValue: '<path>'}),
+    logs: Flags.string({description: "a log file, or journal:UNIT, whose tail from the window is included, redacted (repeatable)", multiple: true, helpValue: '<path>'}),
+    'dry-run': Flags.boolean({description: 'attach, check tracing and metrics, print the plan; switch nothing on', default: false}),
     demo: Flags.boolean({description: 'start the built-in demo pipeline, capture from it, and stop it', default: false}),
     'demo-scenario': Flags.string({description: 'scenario for --demo', options: ['balanced', 'slow-sink', 'heavy-transform', 'slow-discovery'], default: 'balanced'}),
   }
@@ -50,6 +54,10 @@ Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial
       demo: flags.demo,
       demoScenario: flags['demo-scenario'],
       argv: this.argv,
+      metricsUrl: flags['metrics-url'],
+      configs: flags.config ?? [],
+      logs: flags.logs ?? [],
+      dryRun: flags['dry-run'],
     }
     const {runCapture} = await import('../src/capture/run.js')
     const {createCaptureView} = await import('../src/cli/capture-view.js')

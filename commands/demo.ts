@@ -1,10 +1,11 @@
-import {Command, Flags} from '@oclif/core'
-import {ExitCode, formatError, isVdiagError} from '../src/errors.js'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../src/cli/base-command.js'
+import {ExitCode, VdiagError} from '../src/errors.js'
 
 // Literal copies of src/demo constants: importing those modules here would load them for `vdiag --help`.
 const SCENARIOS = ['balanced', 'slow-sink', 'heavy-transform', 'slow-discovery']
 
-export default class Demo extends Command {
+export default class Demo extends BaseCommand {
   static override summary = 'Run the demo pipeline (file â†’ remap â†’ http) that vdiag can capture from.'
   static override description = `A real streaming pipeline on this machine: a file source tails log files the demo writes into a temporary directory, a remap-style transform parses and enriches them, and an http sink posts batches to a local receiver. Its admin API looks like Vector's (gRPC as in Vector >= 0.55, or GraphQL as in <= 0.54 with --api-protocol graphql) and serves /health and the /tracing extension; Prometheus metrics use Vector's names.
 
@@ -16,6 +17,7 @@ The first line on stdout is one JSON object with the chosen addresses ({"api":â€
     '<%= config.bin %> demo --api-address 127.0.0.1:0 --metrics-address 127.0.0.1:0',
     '<%= config.bin %> demo --api-protocol graphql --token s3cret',
     '<%= config.bin %> demo --scenario heavy-transform --rate 5000 --transform-cost-us 500',
+    '<%= config.bin %> demo --source-id nginx_logs --sink-id es_out --sink-auth ingest:s3cret',
   ]
   static override flags = {
     scenario: Flags.string({description: 'which bottleneck to plant', options: SCENARIOS, default: 'balanced'}),
@@ -34,7 +36,14 @@ The first line on stdout is one JSON object with the chosen addresses ({"api":â€
     'sink-latency-ms': Flags.integer({description: 'receiver latency per request [default: 2; slow-sink: 300]', min: 0}),
     'transform-cost-us': Flags.integer({description: 'CPU time the transform spends per event [default: 0; heavy-transform: 1000]', min: 0}),
     'discovery-files': Flags.integer({description: 'rotated log files the source must fingerprint on every scan [default: 0; slow-discovery: 1500]', min: 0}),
-    'glob-cooldown-ms': Flags.integer({description: 'minimum time between directory scans [default: 1000; slow-discovery: 250]', min: 1}),
+    'glob-cooldown-ms': Flags.integer({description: 'minimum time from one directory scan to the next [default: 1000; slow-discovery: 100]', min: 1}),
+    'source-id': Flags.string({description: 'id of the file source', default: 'app_logs', helpValue: '<id>'}),
+    'transform-id': Flags.string({description: 'id of the remap transform', default: 'parse_logs', helpValue: '<id>'}),
+    'sink-id': Flags.string({description: 'id of the http sink', default: 'http_out', helpValue: '<id>'}),
+    'sink-auth': Flags.string({
+      description: 'HTTP basic auth the sink sends and its receiver requires; the sink\'s send spans record the URL with these credentials and the Authorization header, as an HTTP client instrumentation would',
+      helpValue: '<user:pass>',
+    }),
   }
 
   async run(): Promise<void> {
@@ -43,6 +52,8 @@ The first line on stdout is one JSON object with the chosen addresses ({"api":â€
     let demo
     try {
       demo = await startDemo({
+        componentIds: {source: flags['source-id'], transform: flags['transform-id'], sink: flags['sink-id']},
+        sinkAuth: flags['sink-auth'],
         scenario: flags.scenario as 'balanced',
         apiAddress: flags['api-address'],
         metricsAddress: flags['metrics-address'],
@@ -64,9 +75,8 @@ The first line on stdout is one JSON object with the chosen addresses ({"api":â€
         },
       })
     } catch (err) {
-      if (!isVdiagError(err) && (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
-      process.stderr.write(`Error: ${isVdiagError(err) ? formatError(err) : `${(err as Error).message}\n  hint: pick another port, or port 0 for a free one`}\n`)
-      this.exit(isVdiagError(err) ? err.exitCode : ExitCode.Failed)
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+      throw new VdiagError('failed', (err as Error).message, {hint: 'pick another port, or port 0 for a free one', cause: err})
     }
     process.stdout.write(
       JSON.stringify({
@@ -76,6 +86,9 @@ The first line on stdout is one JSON object with the chosen addresses ({"api":â€
         scenario: demo.scenario,
         api_protocol: demo.apiProtocol,
         tracing: demo.tracing,
+        components: demo.componentIds,
+        receiver: demo.receiver,
+        sink_auth: flags['sink-auth'] !== undefined,
         log_dir: demo.logDir,
         tuning: demo.tuning,
       }) + '\n',

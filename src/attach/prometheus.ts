@@ -5,12 +5,10 @@
  * component, with or without the sink's namespace prefix, and records scrapes
  * at the start, every interval and the end as NDJSON.
  */
-import {createWriteStream, type WriteStream} from 'node:fs'
 import type {
   PrometheusComponentSample,
   PrometheusMetricType,
   PrometheusProbe,
-  PrometheusRecord,
   PrometheusScrape,
   PrometheusSeries,
 } from '../bundle/format.js'
@@ -332,68 +330,7 @@ export async function probeMetricsUrl(url: string, opts: ProbeOptions = {}): Pro
   return probe
 }
 
-// ---------- recording ----------
-
-/** Same shape as capture's Clock: ms on a monotonic clock, and wall time. */
-export interface RecorderClock {
-  now(): number
-  wall(): Date
-}
-
 export type PrometheusSource = () => Promise<PrometheusScrape>
-
-/**
- * Scrapes at start, every interval and end, each line written as it comes
- * (NDJSON) so a capture cut short keeps what it had. Mirrors SnapshotRecorder.
- */
-export class PrometheusRecorder {
-  private seq = 0
-  private failures = 0
-  private readonly out: WriteStream
-  private pending: Promise<void> = Promise.resolve()
-
-  constructor(file: string, private readonly source: PrometheusSource, private readonly clock: RecorderClock, private readonly t0: number) {
-    this.out = createWriteStream(file, {flags: 'w', mode: 0o600})
-  }
-
-  get taken(): number {
-    return this.seq
-  }
-
-  get failed(): number {
-    return this.failures
-  }
-
-  /** Never throws: a failed scrape is recorded with its error. */
-  take(phase: PrometheusRecord['phase']): Promise<PrometheusRecord> {
-    const run = async (): Promise<PrometheusRecord> => {
-      const at = this.clock.wall().toISOString()
-      const t_ms = Math.round(this.clock.now() - this.t0)
-      let record: PrometheusRecord
-      try {
-        record = {seq: this.seq, at, t_ms, phase, scrape: await this.source()}
-      } catch (e) {
-        this.failures++
-        record = {seq: this.seq, at, t_ms, phase, scrape: null, error: errorMessage(e)}
-      }
-      this.seq++
-      this.out.write(JSON.stringify(record) + '\n')
-      return record
-    }
-    // Serialised so lines are in seq order even when one scrape is slow.
-    const p = this.pending.then(run)
-    this.pending = p.then(
-      () => undefined,
-      () => undefined,
-    )
-    return p
-  }
-
-  async close(): Promise<void> {
-    await this.pending
-    await new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())))
-  }
-}
 
 /** A recorder source that scrapes `url` each time. */
 export function prometheusSource(url: string, opts: ScrapeOptions = {}): PrometheusSource {

@@ -30,6 +30,26 @@ export interface CaptureOptions {
   argv: string[]
   /** Where to stage files before archiving; defaults to the OS temp dir. */
   tmpDir?: string
+  /** Prometheus exposition of Vector's internal metrics; undefined: try the default address once. */
+  metricsUrl?: string
+  /** Vector config files or directories to include (redacted) and take topology from. */
+  configs: string[]
+  /** Log files or `journal:UNIT` to include the window's tail of (redacted). */
+  logs: string[]
+  /** Attach, check, print the plan, switch nothing on. */
+  dryRun: boolean
+}
+
+/** Called with the plan after every check passed and before anything is switched on. */
+export interface CaptureHooks {
+  confirm?: (plan: CapturePlanView) => Promise<boolean>
+}
+
+export interface CapturePlanView {
+  api: string
+  lines: string[]
+  output: string
+  estimated_bytes: number
 }
 
 export function defaultOutputName(hostname: string, now: Date, format: 'tar.gz' | 'zip'): string {

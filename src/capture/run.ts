@@ -1,22 +1,25 @@
 /**
- * `vdiag capture`, as named phases: prepare → attach → plan → window (with the
- * intake and host facts alongside) → write the bundle. Every phase records its
- * own status; only a dead admin API or a bad flag stops us before a bundle.
+ * `vdiag capture`, as named phases: prepare → attach → gather static facts →
+ * plan (and consent) → window (intake, samplers, error stream and host facts
+ * alongside) → logs → write the bundle. Every phase records its own status;
+ * only a dead admin API, a refused window or a bad flag stops us before a
+ * bundle is written.
  */
 import {mkdir, mkdtemp, rm, writeFile, appendFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type {ApiTarget} from '../attach/http.js'
-import {ENTRY, FORMAT_NAME, FORMAT_VERSION, type CollectorReport, type Manifest, type TracingRecord} from '../bundle/format.js'
+import {ENTRY, type CollectorReport, type Manifest, type PipelineFacts, type TracingRecord} from '../bundle/format.js'
 import type {Redactor} from '../bundle/redaction.js'
 import {ExitCode, VdiagError, errorMessage} from '../errors.js'
 import {attach, ms} from './attach-phase.js'
 import type {CaptureEvent, CaptureListener} from './events.js'
-import {defaultOutputName, type CaptureOptions} from './options.js'
+import {defaultOutputName, type CaptureHooks, type CaptureOptions} from './options.js'
+import {buildPlan} from './plan.js'
 import {installInterruptHandlers} from './signals.js'
-import {SnapshotRecorder, systemClock} from './snapshots.js'
+import {startWindowCollectors} from './collectors.js'
 import {assertDurationAllowed, runWindow, tracingUnavailable} from './window.js'
-import {VDIAG_VERSION} from '../util/version.js'
+import {buildManifest} from './manifest.js'
 
 export interface CaptureResult {
   exitCode: number
@@ -26,9 +29,10 @@ export interface CaptureResult {
   complete: boolean
   reason: string | null
   manifest: Manifest | null
+  dryRun: boolean
 }
 
-export async function runCapture(opts: CaptureOptions, emit: CaptureListener): Promise<CaptureResult> {
+export async function runCapture(opts: CaptureOptions, emit: CaptureListener, hooks: CaptureHooks = {}): Promise<CaptureResult> {
   const {Redactor} = await import('../bundle/redaction.js')
   const redactor = new Redactor({extraSecrets: opts.token ? [opts.token] : []})
   const staging = await mkdtemp(path.join(opts.tmpDir ?? os.tmpdir(), 'vdiag-capture-'))
@@ -42,6 +46,7 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener): P
   let store: {close(): Promise<void>} | null = null
   let keepStaging = false
   try {
+    // prepare
     let api = opts.api
     if (opts.demo) {
       const {spawnDemo} = await import('../demo/spawn.js')
@@ -49,41 +54,32 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener): P
       api = demo.api
     }
     const target: ApiTarget = {url: api, token: opts.token}
-    const collectors: Record<string, CollectorReport> = {}
 
     // attach: fatal only when the API is not there at all
     const attached = await attach(target)
-    Object.assign(collectors, attached.collectors)
+    const collectors: Record<string, CollectorReport> = {...attached.collectors}
     for (const w of attached.warnings) log({event: 'warning', code: 'attach', message: w})
-    const {facts} = attached
-
+    const facts = attached.facts
     const output = path.resolve(opts.output ?? defaultOutputName(facts.hostname ?? os.hostname(), new Date(), opts.format))
     await assertWritableDir(path.dirname(output))
 
-    // plan: everything that can refuse must refuse before anything is switched on
-    let tracing: TracingRecord
-    if (attached.tracing.supported) {
-      const st = attached.tracing.status
-      assertDurationAllowed(opts.durationMs, st.max_duration_secs)
-      tracing = {supported: true, reason: null, status_http: attached.tracing.http, max_duration_secs: st.max_duration_secs, requested: null, opened: null, final: null, ended_cleanly: false, close_error: null}
-      if (st.window && st.window.state !== 'ended') {
-        tracing.reason = `another tracing window (${st.window.id}) is ${st.window.state} until ${st.window.expires_at}`
-        if (!opts.yes) {
-          throw new VdiagError('tracing_conflict', `${tracing.reason}; only one window can be open at a time`, {
-            hint: 'wait for it to end, or pass --yes to capture metrics and host facts without spans',
-            details: {window: st.window},
-          })
-        }
-        log({event: 'warning', code: 'tracing_conflict', message: `${tracing.reason}; capturing without spans (--yes)`})
-      }
-    } else {
-      tracing = tracingUnavailable(attached.tracing.reason, attached.tracing.http)
-      log({event: 'warning', code: 'tracing_unsupported', message: `this pipeline cannot turn on tracing (${attached.tracing.reason}); capturing metrics and host facts only`})
-    }
-    const wantSpans = tracing.supported && tracing.reason === null
+    // static facts: config files, where the internal metrics are
+    const configs = await collectStatic(opts, redactor, staging, facts, collectors, log)
+    const metrics = await probeMetrics(opts, demo?.metrics, collectors, log)
 
-    log({event: 'started', api, duration_ms: opts.durationMs, interval_ms: opts.intervalMs, level: opts.level, output, plan: describePlan(opts, wantSpans, output)})
+    // plan: everything that can refuse must refuse before anything is switched on
+    const tracing = planTracing(opts, attached.tracing, log)
+    const wantSpans = tracing.supported && tracing.reason === null
+    const plan = buildPlan({opts, api, output, spans: wantSpans, spansReason: tracing.reason, components: facts.components.length, metricsUrl: metrics, configs})
+    log({event: 'started', api, duration_ms: opts.durationMs, interval_ms: opts.intervalMs, level: opts.level, output, plan: plan.lines})
     log({event: 'attached', generation: facts.api.generation, version: facts.version, hostname: facts.hostname, components: facts.components.length, tracing: wantSpans, tracing_reason: tracing.reason})
+    if (opts.dryRun) {
+      log({event: 'done', exit_code: ExitCode.Ok, path: null, complete: true, reason: 'dry run: nothing was switched on'})
+      return {exitCode: ExitCode.Ok, path: null, size: 0, sha256: null, complete: true, reason: 'dry run', manifest: null, dryRun: true}
+    }
+    if (hooks.confirm && !(await hooks.confirm(plan))) {
+      throw new VdiagError('interrupted', 'capture cancelled; nothing was switched on', {exitCode: ExitCode.Interrupted})
+    }
 
     // intake before the window, so the first span has somewhere to go
     let counts = () => ({spans: 0, payloads: 0, dropped: 0})
@@ -91,7 +87,6 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener): P
     if (wantSpans) {
       const {createSpanStore} = await import('../intake/store.js')
       const {startIntake} = await import('../intake/server.js')
-      await mkdir(path.join(staging, path.dirname(ENTRY.spans)), {recursive: true})
       const s = await createSpanStore({dir: staging, maxSpans: opts.maxSpans, redactSpan: (span) => redactor.redactSpanFields(span, ENTRY.spans)})
       store = s
       storeCounts = () => s.counts()
@@ -108,22 +103,8 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener): P
       collectors.intake = {status: 'ok', duration_ms: 0, detail: i.url}
     }
 
-    await mkdir(path.join(staging, path.dirname(ENTRY.metrics)), {recursive: true})
-    const t0 = systemClock.now()
-    const recorder = new SnapshotRecorder(path.join(staging, ENTRY.metrics), async () => redactor.redactJson(await attached.admin!.snapshot(), ENTRY.metrics), systemClock, t0)
-    const hostFacts = (async () => {
-      const h0 = performance.now()
-      try {
-        const {collectHostFacts} = await import('./host-facts.js')
-        const facts = await collectHostFacts()
-        await writeJson(staging, ENTRY.host, redactor.redactJson(facts, ENTRY.host))
-        const missing = Object.entries(facts.status).filter(([, s]) => !s.ok).map(([k, s]) => `${k}: ${s.error}`)
-        collectors.host = {status: missing.length ? 'partial' : 'ok', duration_ms: ms(h0), ...(missing.length ? {error: missing.join('; ')} : {})}
-      } catch (e) {
-        collectors.host = {status: 'failed', duration_ms: ms(h0), error: errorMessage(e)}
-      }
-    })()
-
+    // the window, with everything that samples alongside it
+    const windowCollectors = await startWindowCollectors({staging, redactor, admin: attached.admin, target, metricsUrl: metrics, intervalMs: opts.intervalMs})
     const interrupts = installInterruptHandlers({
       onFirst: (sig) => log({event: 'warning', code: 'interrupted', message: `${sig}: ending the window and writing what was collected (press Ctrl-C again to abort at once)`}),
       onForce: async () => {
@@ -135,83 +116,46 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener): P
       },
     })
     let outcome
-    const w0 = performance.now()
     try {
       outcome = await runWindow(
         {target, durationMs: opts.durationMs, intervalMs: opts.intervalMs, level: opts.level, intakeUrl: wantSpans ? intake!.url : null, tracing},
-        {recorder, spans: {received: counts}, signal: interrupts.signal, emit: log, healthy: () => isHealthy(target)},
+        {sample: windowCollectors.sample, spans: {received: counts}, signal: interrupts.signal, emit: log, healthy: () => isHealthy(target)},
       )
     } finally {
       interrupts.dispose()
-      await recorder.close()
-      await hostFacts
+      Object.assign(collectors, await windowCollectors.stop())
       await intake?.close()
       await store?.close()
     }
-    const interrupted = outcome.interrupted ? (interrupts.reason ?? 'SIGINT') : null
-    collectors.metrics = {status: recorder.failed === 0 ? 'ok' : recorder.failed < recorder.taken ? 'partial' : 'failed', duration_ms: ms(w0), detail: `${recorder.taken} snapshots, ${recorder.failed} failed`}
     if (wantSpans) {
-      collectors.tracing = {status: tracing.ended_cleanly ? 'ok' : 'partial', duration_ms: ms(w0), ...(tracing.close_error ? {error: tracing.close_error} : {})}
+      collectors.tracing = {status: tracing.ended_cleanly ? 'ok' : 'partial', duration_ms: collectors.metrics?.duration_ms ?? 0, ...(tracing.close_error ? {error: tracing.close_error} : {})}
     } else {
       collectors.tracing = {status: 'skipped', duration_ms: 0, detail: tracing.reason ?? 'unavailable'}
     }
 
+    // logs: the window's tail, once the window is over
+    if (opts.logs.length) await collectLogTails(opts, redactor, staging, outcome, collectors)
+
     // write the bundle
     await writeJson(staging, ENTRY.pipeline, redactor.redactJson(facts, ENTRY.pipeline))
     await writeJson(staging, ENTRY.tracing, redactor.redactJson(tracing, ENTRY.tracing))
+    const interrupted = outcome.interrupted ? (interrupts.reason ?? 'SIGINT') : null
+    const sc = storeCounts?.() ?? null
+    const manifest = buildManifest({opts, api, facts, tracing, outcome, interrupted, collectors, counts: sc, intakeUrl: wantSpans ? intake!.url : null, redactor, warn: (m) => log({event: 'warning', code: 'spans_lost', message: m})})
     await writeFile(path.join(staging, ENTRY.log), events.map((e) => JSON.stringify(redactor.redactJson(e, ENTRY.log))).join('\n') + '\n', {mode: 0o600})
-
-    const sc = storeCounts?.() ?? {payloads: 0, bad_payloads: 0, oversized_payloads: 0, spans_kept: 0, spans_dropped_vdiag: 0, traces: 0}
-    const started = tracing.final?.state === 'ended' ? tracing.final.spans_started : null
-    const pdropped = tracing.final?.state === 'ended' ? tracing.final.spans_dropped : null
-    const lost = started === null || pdropped === null ? null : started - pdropped - sc.spans_kept - sc.spans_dropped_vdiag
-    if (lost !== null && lost !== 0) log({event: 'warning', code: 'spans_lost', message: `${lost} spans the pipeline started never reached vdiag`})
-
-    const reasons: string[] = []
-    if (interrupted) reasons.push(`interrupted by ${interrupted}`)
-    if (outcome.pipelineLost) reasons.push(outcome.pipelineLost)
-    if (wantSpans && !tracing.ended_cleanly && !outcome.pipelineLost) reasons.push(tracing.close_error ?? 'the tracing window did not end cleanly')
-    const complete = reasons.length === 0
-    const manifest: Omit<Manifest, 'files'> = {
-      format: FORMAT_NAME,
-      format_version: FORMAT_VERSION,
-      vdiag_version: VDIAG_VERSION,
-      created_at: new Date().toISOString(),
-      complete,
-      incomplete_reason: complete ? null : reasons.join('; '),
-      command_line: ['vdiag', ...redactor.redactArgv(opts.argv)],
-      capture: {api: redactor.redactText(api, ENTRY.manifest, 'capture.api'), duration_ms: opts.durationMs, interval_ms: opts.intervalMs, level: opts.level, max_spans: opts.maxSpans, via: 'local', intake: wantSpans ? intake!.url : null},
-      pipeline: {api_generation: facts.api.generation, version: facts.version, hostname: facts.hostname},
-      window: {start: tracing.opened?.started_at ?? outcome.startedAt.toISOString(), end: tracing.final?.ended_at ?? outcome.endedAt.toISOString()},
-      collectors,
-      counts: {
-        payloads: sc.payloads,
-        bad_payloads: sc.bad_payloads,
-        oversized_payloads: sc.oversized_payloads,
-        spans_kept: sc.spans_kept,
-        spans_dropped_vdiag: sc.spans_dropped_vdiag,
-        spans_started: started,
-        spans_dropped_pipeline: pdropped,
-        spans_lost: lost,
-        traces: sc.traces,
-      },
-      redaction: redactor.audit(),
-    }
     const {writeBundle} = await import('../bundle/writer.js')
     const topFolder = path.basename(output).replace(/\.(tar\.gz|zip)$/, '')
     let written
     try {
-      written = await writeBundle({stagingDir: staging, topFolder, output, format: opts.format, manifest})
+      written = await writeBundle({stagingDir: staging, topFolder, output, format: opts.format, manifest: {...manifest, redaction: redactor.audit()}})
     } catch (e) {
       keepStaging = true
-      throw e instanceof VdiagError
-        ? new VdiagError(e.code, e.summary, {hint: `${e.hint ?? ''} The collected files are kept in ${staging}`.trim(), exitCode: e.exitCode})
-        : e
+      throw e instanceof VdiagError ? new VdiagError(e.code, e.summary, {hint: `${e.hint ?? ''} The collected files are kept in ${staging}`.trim(), exitCode: e.exitCode}) : e
     }
-    log({event: 'bundle_written', path: written.path, size: written.size, sha256: written.sha256, spans: sc.spans_kept, complete})
+    log({event: 'bundle_written', path: written.path, size: written.size, sha256: written.sha256, spans: sc?.spans_kept ?? 0, complete: manifest.complete})
     const exitCode = interrupted ? ExitCode.Interrupted : outcome.pipelineLost ? ExitCode.Failed : ExitCode.Ok
-    log({event: 'done', exit_code: exitCode, path: written.path, complete, reason: manifest.incomplete_reason})
-    return {exitCode, path: written.path, size: written.size, sha256: written.sha256, complete, reason: manifest.incomplete_reason, manifest: written.manifest}
+    log({event: 'done', exit_code: exitCode, path: written.path, complete: manifest.complete, reason: manifest.incomplete_reason})
+    return {exitCode, path: written.path, size: written.size, sha256: written.sha256, complete: manifest.complete, reason: manifest.incomplete_reason, manifest: written.manifest, dryRun: false}
   } finally {
     await intake?.close().catch(() => undefined)
     await store?.close().catch(() => undefined)
@@ -220,13 +164,65 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener): P
   }
 }
 
-function describePlan(opts: CaptureOptions, spans: boolean, output: string): string[] {
-  return [
-    spans ? `internal tracing at level ${opts.level} for ${opts.durationMs / 1000} s (the pipeline switches it off by itself at the end, even if vdiag is killed)` : 'no spans (tracing unavailable on this pipeline)',
-    `component metrics every ${opts.intervalMs / 1000} s, plus host facts (OS, CPU, memory, load, disks)`,
-    'secrets are redacted before anything is written (rules and counts in manifest.json)',
-    `one file: ${output}`,
-  ]
+function planTracing(opts: CaptureOptions, probe: Awaited<ReturnType<typeof attach>>['tracing'], log: CaptureListener): TracingRecord {
+  if (!probe.supported) {
+    log({event: 'warning', code: 'tracing_unsupported', message: `this pipeline cannot turn on tracing (${probe.reason}); capturing metrics and host facts only`})
+    return tracingUnavailable(probe.reason, probe.http)
+  }
+  const st = probe.status
+  assertDurationAllowed(opts.durationMs, st.max_duration_secs)
+  const tracing: TracingRecord = {supported: true, reason: null, status_http: probe.http, max_duration_secs: st.max_duration_secs, requested: null, opened: null, final: null, ended_cleanly: false, close_error: null}
+  if (st.window && st.window.state !== 'ended') {
+    tracing.reason = `another tracing window (${st.window.id}) is ${st.window.state} until ${st.window.expires_at}`
+    if (!opts.yes) {
+      throw new VdiagError('tracing_conflict', `${tracing.reason}; only one window can be open at a time`, {
+        hint: 'wait for it to end, or pass --yes to capture metrics and host facts without spans',
+        details: {window: st.window},
+      })
+    }
+    log({event: 'warning', code: 'tracing_conflict', message: `${tracing.reason}; capturing without spans (--yes)`})
+  }
+  return tracing
+}
+
+/** Config files: redacted copies, and the topology the gRPC API does not give. Returns how many paths were given. */
+async function collectStatic(opts: CaptureOptions, redactor: Redactor, staging: string, facts: PipelineFacts, collectors: Record<string, CollectorReport>, log: CaptureListener): Promise<number> {
+  if (!opts.configs.length) return 0
+  const t0 = performance.now()
+  const {collectConfigs} = await import('./config-files.js')
+  const {collection, documents} = await collectConfigs(opts.configs, redactor)
+  for (const d of documents) await writeText(staging, d.entry, d.text)
+  await writeJson(staging, ENTRY.configIndex, collection)
+  const failed = collection.files.filter((f) => !f.ok)
+  for (const f of failed) log({event: 'warning', code: 'config', message: `config ${f.source}: ${f.error}`})
+  if (facts.edges === null && collection.edges.length) {
+    facts.edges = collection.edges.map((e) => ({from: e.from, to: e.to}))
+    facts.edges_source = 'config'
+  }
+  collectors.config = {status: failed.length === 0 ? 'ok' : failed.length < collection.files.length ? 'partial' : 'failed', duration_ms: ms(t0), detail: `${collection.files.length - failed.length} of ${collection.files.length} files, ${collection.edges.length} edges`}
+  return opts.configs.length
+}
+
+/** Returns the metrics URL to scrape, or null. The default address is tried once, briefly. */
+async function probeMetrics(opts: CaptureOptions, demoMetrics: string | undefined, collectors: Record<string, CollectorReport>, log: CaptureListener): Promise<string | null> {
+  const t0 = performance.now()
+  const {probeMetricsUrl, DEFAULT_METRICS_URL} = await import('../attach/prometheus.js')
+  const explicit = opts.metricsUrl ?? demoMetrics
+  const probe = await probeMetricsUrl(explicit ?? DEFAULT_METRICS_URL, {explicit: explicit !== undefined})
+  collectors.internal_metrics_probe = {status: probe.found ? 'ok' : 'skipped', duration_ms: ms(t0), detail: `${probe.url}: ${probe.reason}`}
+  if (!probe.found && opts.metricsUrl) log({event: 'warning', code: 'metrics_url', message: `--metrics-url ${probe.url}: ${probe.reason}`})
+  return probe.found ? (explicit ?? DEFAULT_METRICS_URL) : null
+}
+
+async function collectLogTails(opts: CaptureOptions, redactor: Redactor, staging: string, outcome: {startedAt: Date; endedAt: Date}, collectors: Record<string, CollectorReport>): Promise<void> {
+  const t0 = performance.now()
+  const {collectLogs, DEFAULT_LOG_MAX_BYTES} = await import('./logs.js')
+  const {collection, documents} = await collectLogs(opts.logs, {since: outcome.startedAt, until: outcome.endedAt, maxBytes: DEFAULT_LOG_MAX_BYTES, redactor})
+  for (const d of documents) await writeText(staging, d.entry, d.text)
+  await writeJson(staging, ENTRY.logsIndex, collection)
+  const sources = collection.sources
+  const bad = sources.filter((s) => s.status !== 'ok')
+  collectors.logs = {status: bad.length === 0 ? 'ok' : bad.length < sources.length ? 'partial' : 'failed', duration_ms: ms(t0), ...(bad.length ? {error: bad.map((s) => `${s.spec}: ${s.error ?? s.status}`).join('; ')} : {})}
 }
 
 async function isHealthy(target: ApiTarget): Promise<boolean> {
@@ -239,10 +235,14 @@ async function isHealthy(target: ApiTarget): Promise<boolean> {
   }
 }
 
-async function writeJson(root: string, entry: string, value: unknown): Promise<void> {
+async function writeText(root: string, entry: string, text: string): Promise<void> {
   const file = path.join(root, entry)
   await mkdir(path.dirname(file), {recursive: true})
-  await writeFile(file, JSON.stringify(value, null, 2) + '\n', {mode: 0o600})
+  await writeFile(file, text, {mode: 0o600})
+}
+
+function writeJson(root: string, entry: string, value: unknown): Promise<void> {
+  return writeText(root, entry, JSON.stringify(value, null, 2) + '\n')
 }
 
 async function assertWritableDir(dir: string): Promise<void> {

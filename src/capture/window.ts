@@ -11,7 +11,7 @@ import type {TracingLevel, TracingWindow} from '../protocol/tracing-control.js'
 import type {CaptureListener} from './events.js'
 import {END_WAIT_GRACE_MS, SPAN_DRAIN_WAIT_MS} from './options.js'
 import {sleep} from './signals.js'
-import type {SnapshotRecorder} from './snapshots.js'
+import type {Phase} from './recorder.js'
 
 /** Live progress is for humans; once a second is smooth enough and costs nothing. */
 const PROGRESS_EVERY_MS = 1_000
@@ -39,14 +39,16 @@ export interface WindowOutcome {
 }
 
 export async function runWindow(plan: WindowPlan, deps: {
-  recorder: SnapshotRecorder
+  /** Takes every interval sample; returns the admin API's error if its sample failed. */
+  sample: (phase: Phase) => Promise<{error: string | null; taken: number}>
   spans: SpanCounter
   signal: AbortSignal
   emit: CaptureListener
   healthy: () => Promise<boolean>
 }): Promise<WindowOutcome> {
   const {openWindow, endWindow, waitForEnded} = await import('../attach/tracing-client.js')
-  const {recorder, spans, signal, emit} = deps
+  const {sample, spans, signal, emit} = deps
+  let taken = 0
   const tracing = plan.tracing
   const t0 = performance.now()
   const startedAt = new Date()
@@ -61,7 +63,7 @@ export async function runWindow(plan: WindowPlan, deps: {
   const openedAtEpoch = Date.now()
 
   try {
-    await recorder.take('start')
+    taken = (await sample('start')).taken
     let nextSnapshot = plan.intervalMs
     while (!signal.aborted) {
       const elapsed = performance.now() - t0
@@ -72,7 +74,8 @@ export async function runWindow(plan: WindowPlan, deps: {
       const now = performance.now() - t0
       if (now >= nextSnapshot && now < plan.durationMs) {
         nextSnapshot += plan.intervalMs
-        const snap = await recorder.take('interval')
+        const snap = await sample('interval')
+        taken = snap.taken
         if (snap.error && !(await deps.healthy())) {
           pipelineLost = `the pipeline stopped answering ${Math.round(now / 1000)} s into the window: ${snap.error}`
           emit({event: 'warning', code: 'pipeline_lost', message: pipelineLost})
@@ -80,10 +83,10 @@ export async function runWindow(plan: WindowPlan, deps: {
         }
       }
       const r = spans.received()
-      emit({event: 'progress', elapsed_ms: Math.round(now), remaining_ms: Math.max(0, Math.round(plan.durationMs - now)), spans: r.spans, payloads: r.payloads, dropped: r.dropped, snapshots: recorder.taken})
+      emit({event: 'progress', elapsed_ms: Math.round(now), remaining_ms: Math.max(0, Math.round(plan.durationMs - now)), spans: r.spans, payloads: r.payloads, dropped: r.dropped, snapshots: taken})
     }
     if (!pipelineLost) {
-      const snap = await recorder.take('end')
+      const snap = await sample('end')
       if (snap.error && !(await deps.healthy())) pipelineLost = `the pipeline stopped answering at the end of the window: ${snap.error}`
     }
   } finally {

@@ -5,12 +5,14 @@
  */
 import {usageError} from '../errors.js'
 import {startAdminServer, type AdminServer, type ApiProtocol} from './admin/server.js'
-import {DEMO_COMPONENTS, DemoPipeline} from './pipeline/pipeline.js'
+import type {BasicAuth} from './pipeline/http-sink.js'
+import {DEFAULT_COMPONENT_IDS, DemoPipeline, type ComponentIds} from './pipeline/pipeline.js'
 import {tuningFor, type PipelineTuning, type Scenario} from './pipeline/scenarios.js'
 import {renderMetrics, startMetricsServer, type MetricsServer} from './prometheus.js'
 import {WindowController} from './tracing/controller.js'
 import {loadDdBackend, type TraceProtocol} from './tracing/dd-backend.js'
 import {NO_TRACING} from './tracing/iteration-tracer.js'
+import {ALL_COMPONENTS} from './tracing/validate.js'
 
 /** Default upper bound of a window (max_duration_secs): long enough for any capture, short enough that a forgotten window ends. */
 export const DEFAULT_MAX_WINDOW_SECS = 600
@@ -30,6 +32,10 @@ export interface DemoOptions {
   token?: string
   maxWindowSecs?: number
   traceProtocol?: TraceProtocol
+  /** Component ids; missing ones take the defaults (app_logs, parse_logs, http_out). */
+  componentIds?: Partial<ComponentIds>
+  /** `USER:PASS`: the sink sends HTTP basic auth and the receiver requires it. */
+  sinkAuth?: string
   log?(message: string): void
 }
 
@@ -41,6 +47,9 @@ export interface RunningDemo {
   apiProtocol: ApiProtocol
   tracing: boolean
   tuning: PipelineTuning
+  componentIds: ComponentIds
+  /** Base URL of the receiver the sink posts to (`/ingest`). */
+  receiver: string
   logDir: string
   pipeline: DemoPipeline
   /** Ends an open window (and waits for it to be flushed), then stops everything. Idempotent. */
@@ -59,6 +68,40 @@ export function parseAddress(text: string, flag: string): {host: string; port: n
   return {host: host === 'localhost' ? '127.0.0.1' : host, port}
 }
 
+const ID_FLAGS: Record<keyof ComponentIds, string> = {source: 'source-id', transform: 'transform-id', sink: 'sink-id'}
+
+/** Fills in the default ids and checks them: non-empty, no whitespace, not the `*` of /tracing's filter, distinct. */
+export function resolveComponentIds(given: Partial<ComponentIds> = {}): ComponentIds {
+  const ids: ComponentIds = {...DEFAULT_COMPONENT_IDS}
+  for (const key of Object.keys(ID_FLAGS) as (keyof ComponentIds)[]) {
+    const value = given[key]
+    if (value === undefined) continue
+    const flag = ID_FLAGS[key]
+    if (value.length === 0) throw usageError(`--${flag} must not be empty`, `e.g. --${flag} ${DEFAULT_COMPONENT_IDS[key]}`)
+    if (/\s/.test(value)) throw usageError(`--${flag}: "${value}" contains whitespace`, 'component ids are config keys such as my_source or logs-in')
+    if (value === ALL_COMPONENTS) throw usageError(`--${flag} cannot be "${ALL_COMPONENTS}"`, `"${ALL_COMPONENTS}" means every component in a /tracing request`)
+    ids[key] = value
+  }
+  const seen = new Map<string, string>()
+  for (const key of Object.keys(ID_FLAGS) as (keyof ComponentIds)[]) {
+    const other = seen.get(ids[key])
+    if (other !== undefined) throw usageError(`the ${other} and the ${key} would both be "${ids[key]}"`, 'component ids must be distinct: pick another with --source-id, --transform-id or --sink-id')
+    seen.set(ids[key], key)
+  }
+  return ids
+}
+
+/** `USER:PASS` → credentials; the user may not contain a colon (RFC 7617), the password may. */
+export function parseSinkAuth(text: string): BasicAuth {
+  const colon = text.indexOf(':')
+  const user = colon < 0 ? text : text.slice(0, colon)
+  const password = colon < 0 ? '' : text.slice(colon + 1)
+  if (colon < 0 || user.length === 0 || password.length === 0) throw usageError('--sink-auth must be USER:PASS, both non-empty', 'e.g. --sink-auth ingest:s3cret')
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(text)) throw usageError('--sink-auth must not contain control characters')
+  return {user, password}
+}
+
 function targetTriple(): string {
   const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch
   const os = process.platform === 'darwin' ? 'apple-darwin' : process.platform === 'win32' ? 'pc-windows-msvc' : 'unknown-linux-gnu'
@@ -74,6 +117,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const maxWindowSecs = options.maxWindowSecs ?? DEFAULT_MAX_WINDOW_SECS
   if (!(maxWindowSecs > 0)) throw usageError('--max-window must be greater than 0')
   const tuning = tuningFor(options.scenario, options.tuning)
+  const componentIds = resolveComponentIds(options.componentIds)
+  const sinkAuth = options.sinkAuth === undefined ? undefined : parseSinkAuth(options.sinkAuth)
   // GraphQL is what Vector <= 0.54 serves, gRPC what >= 0.55 serves: report a matching version.
   const version = apiProtocol === 'graphql' ? '0.54.0' : '0.55.0'
 
@@ -81,7 +126,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const controller = tracingEnabled
     ? new WindowController({
         maxDurationSecs: maxWindowSecs,
-        componentIds: DEMO_COMPONENTS.map((c) => c.id),
+        componentIds: [componentIds.source, componentIds.transform, componentIds.sink],
         loadBackend: () =>
           loadDdBackend({
             protocolVersion: options.traceProtocol ?? '0.4',
@@ -91,7 +136,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         log,
       })
     : null
-  pipeline = new DemoPipeline({tuning, tracer: controller ?? NO_TRACING, versionString: `${version} (vdiag-demo ${targetTriple()})`, log})
+  pipeline = new DemoPipeline({tuning, ids: componentIds, sinkAuth, tracer: controller ?? NO_TRACING, versionString: `${version} (vdiag-demo ${targetTriple()})`, log})
   const startedAt = Date.now()
 
   let admin: AdminServer | null = null
@@ -120,6 +165,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     apiProtocol,
     tracing: tracingEnabled,
     tuning,
+    componentIds,
+    receiver: running.receiver.baseUrl,
     logDir: running.logDir,
     pipeline: running,
     stop: () =>

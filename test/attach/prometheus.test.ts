@@ -11,13 +11,13 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type http from 'node:http'
-import type {PrometheusRecord} from '../../src/bundle/format.js'
+import type {PrometheusRecord, PrometheusScrape} from '../../src/bundle/format.js'
+import {PhaseRecorder} from '../../src/capture/recorder.js'
 import {isVdiagError, type VdiagError} from '../../src/errors.js'
 import {parseExposition, parseSampleLine, parseValue} from '../../src/attach/prometheus-text.js'
 import {
   detectPrefix,
   probeMetricsUrl,
-  PrometheusRecorder,
   prometheusSource,
   scrapeOnce,
   summariseExposition,
@@ -317,7 +317,7 @@ describe('scraping over HTTP', () => {
     assert.match(probe.reason, /without Vector's internal metrics/)
   })
 
-  test('PrometheusRecorder writes one NDJSON line per scrape in order, failures included', T, async () => {
+  test('recording scrapes writes one NDJSON line per scrape in order, failures included', T, async () => {
     let requests = 0
     const s = await serve((req, res) => {
       requests++
@@ -329,7 +329,7 @@ describe('scraping over HTTP', () => {
       const file = path.join(dir, 'prometheus.ndjson')
       let now = 1000
       const clock = {now: () => (now += 250), wall: () => new Date(TS)}
-      const recorder = new PrometheusRecorder(file, prometheusSource(`${s.url}/metrics`), clock, 1000)
+      const recorder = new PhaseRecorder({file, field: 'scrape', source: prometheusSource(`${s.url}/metrics`), failed: null as PrometheusScrape | null, clock, t0: 1000})
       const first = recorder.take('start')
       const second = recorder.take('interval')
       const third = recorder.take('end')

@@ -9,6 +9,7 @@
 import {open, unlink, writeFile, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {FINGERPRINT_BYTES} from './file-source.js'
 
 /** How often the generator wakes up; small enough that the source sees a steady trickle. */
 const TICK_MS = 50
@@ -64,7 +65,9 @@ export class LogGenerator {
     for (let start = 0; start < discoveryFiles; start += CREATE_CONCURRENCY) {
       const batch: Promise<void>[] = []
       for (let i = start; i < Math.min(discoveryFiles, start + CREATE_CONCURRENCY); i++) {
-        const content = this.line() + '\n'
+        // At least a fingerprint's worth, whatever --event-size: a shorter file would cost the source no fingerprinting.
+        let content = ''
+        while (content.length < FINGERPRINT_BYTES) content += this.line() + '\n'
         this.writtenBytes += Buffer.byteLength(content)
         this.writtenEvents++
         batch.push(writeFile(path.join(dir, `rotated-${String(i).padStart(5, '0')}.log`), content))

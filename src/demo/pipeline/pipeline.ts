@@ -1,8 +1,8 @@
 /**
  * Wires the demo pipeline: log generator → `app_logs` (file) → queue →
- * `parse_logs` (remap) → queue → `http_out` (http) → receiver. Owns the temp
- * directory of log files and removes it on stop (and, as a last resort, on
- * process exit).
+ * `parse_logs` (remap) → queue → `http_out` (http) → receiver (ids are the
+ * defaults; `--source-id` and friends rename them). Owns the temp directory of
+ * log files and removes it on stop (and, as a last resort, on process exit).
  */
 import {rmSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
@@ -11,7 +11,7 @@ import path from 'node:path'
 import type {DemoComponentView, DemoPipelineView} from '../types.js'
 import type {ComponentIdentity, IterationTracer} from '../tracing/iteration-tracer.js'
 import {FileSource} from './file-source.js'
-import {HttpSink} from './http-sink.js'
+import {basicAuthorization, HttpSink, type BasicAuth} from './http-sink.js'
 import {LogGenerator} from './log-generator.js'
 import {BoundedQueue} from './queue.js'
 import {Receiver} from './receiver.js'
@@ -20,25 +20,36 @@ import {ComponentRuntime} from './runtime.js'
 import type {PipelineTuning} from './scenarios.js'
 import {UTILIZATION_PERIOD_MS} from './stats.js'
 
-export const SOURCE_ID = 'app_logs'
-export const TRANSFORM_ID = 'parse_logs'
-export const SINK_ID = 'http_out'
+/** The ids of the demo's three components (Vector's config keys). */
+export interface ComponentIds {
+  source: string
+  transform: string
+  sink: string
+}
 
-interface Topology extends ComponentIdentity {
+export const DEFAULT_COMPONENT_IDS: Readonly<ComponentIds> = {source: 'app_logs', transform: 'parse_logs', sink: 'http_out'}
+
+export interface Topology extends ComponentIdentity {
   inputs: string[]
 }
 
 /** The demo's topology, as Vector's config would declare it. */
-export const DEMO_COMPONENTS: readonly Topology[] = [
-  {id: SOURCE_ID, kind: 'source', type: 'file', inputs: []},
-  {id: TRANSFORM_ID, kind: 'transform', type: 'remap', inputs: [SOURCE_ID]},
-  {id: SINK_ID, kind: 'sink', type: 'http', inputs: [TRANSFORM_ID]},
-]
+export function demoTopology(ids: ComponentIds): Topology[] {
+  return [
+    {id: ids.source, kind: 'source', type: 'file', inputs: []},
+    {id: ids.transform, kind: 'transform', type: 'remap', inputs: [ids.source]},
+    {id: ids.sink, kind: 'sink', type: 'http', inputs: [ids.transform]},
+  ]
+}
 
 const DEFAULT_OUTPUT = '_default'
 
 export interface PipelineOptions {
   tuning: PipelineTuning
+  /** Validated by the caller (run.ts): non-empty, distinct. */
+  ids: ComponentIds
+  /** The sink sends these as HTTP basic auth; the receiver requires them. */
+  sinkAuth?: BasicAuth
   tracer: IterationTracer
   /** Vector-style version string reported by the admin API. */
   versionString: string
@@ -48,6 +59,7 @@ export interface PipelineOptions {
 export class DemoPipeline implements DemoPipelineView {
   readonly runtimes: Map<string, ComponentRuntime>
   readonly receiver: Receiver
+  readonly topology: readonly Topology[]
   private dir = ''
   private generator: LogGenerator | null = null
   private source: FileSource | null = null
@@ -59,8 +71,9 @@ export class DemoPipeline implements DemoPipelineView {
   }
 
   constructor(private readonly opts: PipelineOptions) {
-    this.runtimes = new Map(DEMO_COMPONENTS.map((c) => [c.id, new ComponentRuntime({id: c.id, kind: c.kind, type: c.type}, opts.tracer)]))
-    this.receiver = new Receiver(opts.tuning.sinkLatencyMs)
+    this.topology = demoTopology(opts.ids)
+    this.runtimes = new Map(this.topology.map((c) => [c.id, new ComponentRuntime({id: c.id, kind: c.kind, type: c.type}, opts.tracer)]))
+    this.receiver = new Receiver(opts.tuning.sinkLatencyMs, opts.sinkAuth && basicAuthorization(opts.sinkAuth))
   }
 
   /** The directory the generator writes and the source tails. */
@@ -77,7 +90,8 @@ export class DemoPipeline implements DemoPipelineView {
     const toTransform = new BoundedQueue(tuning.queueCapacity)
     const toSink = new BoundedQueue(tuning.queueCapacity)
     const rt = (id: string) => this.runtimes.get(id) as ComponentRuntime
-    const source = new FileSource(rt(SOURCE_ID), toTransform, {dir: this.dir, globCooldownMs: tuning.globCooldownMs, batchSize: tuning.batchSize, log})
+    const {ids} = this.opts
+    const source = new FileSource(rt(ids.source), toTransform, {dir: this.dir, globCooldownMs: tuning.globCooldownMs, batchSize: tuning.batchSize, log})
     this.generator = new LogGenerator({
       dir: this.dir,
       rate: tuning.rate,
@@ -89,13 +103,13 @@ export class DemoPipeline implements DemoPipelineView {
     })
     await this.generator.prepare()
     this.source = source
-    this.transform = new RemapTransform(rt(TRANSFORM_ID), toTransform, toSink, {
+    this.transform = new RemapTransform(rt(ids.transform), toTransform, toSink, {
       batchSize: tuning.batchSize,
       transformCostUs: tuning.transformCostUs,
       hostname: os.hostname(),
       log,
     })
-    this.sink = new HttpSink(rt(SINK_ID), toSink, {url: this.receiver.baseUrl, batchSize: tuning.batchSize, log})
+    this.sink = new HttpSink(rt(ids.sink), toSink, {url: this.receiver.baseUrl, batchSize: tuning.batchSize, auth: this.opts.sinkAuth, log})
 
     this.sink.start()
     this.transform.start()
@@ -133,7 +147,7 @@ export class DemoPipeline implements DemoPipelineView {
   }
 
   components(): DemoComponentView[] {
-    return DEMO_COMPONENTS.map((c) => ({
+    return this.topology.map((c) => ({
       id: c.id,
       kind: c.kind,
       type: c.type,

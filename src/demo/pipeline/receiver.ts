@@ -1,8 +1,8 @@
 /**
  * The destination of the demo's `http` sink: a loopback HTTP server that
  * accepts NDJSON batches after a configurable latency (slow-sink's planted
- * cost). It also swallows dd-trace's DogStatsD proxy traffic, see
- * tracing/dd-backend.ts.
+ * cost), and, with `--sink-auth`, only with the right basic-auth header. It
+ * also swallows dd-trace's DogStatsD proxy traffic, see tracing/dd-backend.ts.
  */
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -15,10 +15,16 @@ export const DOGSTATSD_PROXY_PATH = '/dogstatsd/v2/proxy'
 export class Receiver {
   receivedEvents = 0
   receivedBytes = 0
+  /** Ingest requests refused for a missing or wrong Authorization header. */
+  unauthorized = 0
   private server: http.Server | null = null
   private url = ''
 
-  constructor(private readonly latencyMs: number) {}
+  /** `authorization`: the exact header value required on ingest requests; none when undefined. */
+  constructor(
+    private readonly latencyMs: number,
+    private readonly authorization?: string,
+  ) {}
 
   get baseUrl(): string {
     return this.url
@@ -54,6 +60,11 @@ export class Receiver {
     req.on('end', () => {
       if (req.url !== INGEST_PATH) {
         res.writeHead(req.url === DOGSTATSD_PROXY_PATH ? 200 : 404).end()
+        return
+      }
+      if (this.authorization !== undefined && req.headers.authorization !== this.authorization) {
+        this.unauthorized++
+        res.writeHead(401, {'www-authenticate': 'Basic realm="vdiag-demo"', 'content-type': 'application/json'}).end('{"error":"unauthorized"}')
         return
       }
       const reply = () => {

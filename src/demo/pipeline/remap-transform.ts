@@ -73,45 +73,64 @@ export class RemapTransform {
         rt.stats.counters.sent_bytes += bytes
       } catch (err) {
         rt.stats.counters.errors++
-        this.opts.log(`parse_logs: ${(err as Error).message}`)
+        this.opts.log(`${rt.identity.id}: ${(err as Error).message}`)
       } finally {
         rt.endIteration()
       }
     }
   }
 
+  /**
+   * Each synchronous chunk of work goes through `rt.cpu`, so `process` and its
+   * sub-stages report the CPU of this transform's own code even though
+   * `enrich` yields to the event loop between chunks.
+   */
   private async process(input: string[]): Promise<string[]> {
     const rt = this.rt
     let span = rt.sub('parse')
+    const records = rt.cpu(() => this.parse(input))
+    span?.end(records.length)
+
+    span = rt.sub('enrich')
+    for (let next = 0; next < records.length; ) {
+      next = rt.cpu(() => this.enrichSlice(records, next))
+      if (next < records.length) await yieldToLoop()
+    }
+    span?.end(records.length)
+
+    span = rt.sub('serialize')
+    const out = rt.cpu(() => records.map((r) => JSON.stringify(r)))
+    span?.end(out.length)
+    return out
+  }
+
+  private parse(input: string[]): Record_[] {
     const records: Record_[] = []
     for (const line of input) {
       try {
         records.push(JSON.parse(line) as Record_)
       } catch {
         // Vector's remap with drop_on_error: the event is dropped and counted.
-        rt.stats.counters.errors++
+        this.rt.stats.counters.errors++
       }
     }
-    span?.end(records.length)
+    return records
+  }
 
-    span = rt.sub('enrich')
-    let sliceStart = performance.now()
-    for (const record of records) {
+  /** Enriches records from `from` on, for at most MAX_SYNC_WORK_MS when there is a CPU cost; returns where it stopped. */
+  private enrichSlice(records: Record_[], from: number): number {
+    const cost = this.opts.transformCostUs
+    const sliceStart = performance.now()
+    let i = from
+    while (i < records.length) {
+      const record = records[i++]
       this.enrich(record)
-      if (this.opts.transformCostUs > 0) {
-        burnCpu(this.opts.transformCostUs, String(record.message))
-        if (performance.now() - sliceStart >= MAX_SYNC_WORK_MS) {
-          await yieldToLoop()
-          sliceStart = performance.now()
-        }
+      if (cost > 0) {
+        burnCpu(cost, String(record.message))
+        if (performance.now() - sliceStart >= MAX_SYNC_WORK_MS) break
       }
     }
-    span?.end(records.length)
-
-    span = rt.sub('serialize')
-    const out = records.map((r) => JSON.stringify(r))
-    span?.end(out.length)
-    return out
+    return i
   }
 
   private enrich(record: Record_): void {

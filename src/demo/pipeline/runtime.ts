@@ -7,7 +7,7 @@
  * one boolean read in `beginIteration()` and one null check per call.
  */
 import {IDLE_STAGES} from '../../protocol/tracing-control.js'
-import type {ComponentIdentity, IterationTrace, IterationTracer, SubSpan} from '../tracing/iteration-tracer.js'
+import type {ComponentIdentity, IterationTrace, IterationTracer, SpanDetail, SubSpan} from '../tracing/iteration-tracer.js'
 import {ComponentStats} from './stats.js'
 
 export class ComponentRuntime {
@@ -26,13 +26,19 @@ export class ComponentRuntime {
     this.trace = this.tracer.on ? this.tracer.begin(this.identity) : null
   }
 
-  stage(name: string): void {
+  /** `detail`: extra meta on the stage span (only built by callers when `traced`). */
+  stage(name: string, detail?: SpanDetail): void {
     const now = performance.now()
     this.closeStage(now)
     this.stageName = name
     this.stageStart = now
     this.stageIdle = IDLE_STAGES.has(name)
-    if (this.trace !== null) this.trace.stage(name)
+    if (this.trace !== null) this.trace.stage(name, detail)
+  }
+
+  /** This iteration is traced (spans are being made). */
+  get traced(): boolean {
+    return this.trace !== null
   }
 
   /** Events/bytes handled in the current stage (span metrics only). */
@@ -41,8 +47,19 @@ export class ComponentRuntime {
   }
 
   /** A level-3 span; null (and free) unless a debug window traces this iteration. */
-  sub(name: string, detailKey?: string, detailValue?: string): SubSpan | null {
-    return this.trace === null ? null : this.trace.sub(name, detailKey, detailValue)
+  sub(name: string, detail?: SpanDetail): SubSpan | null {
+    return this.trace === null ? null : this.trace.sub(name, detail)
+  }
+
+  /**
+   * Runs `work` (synchronous: no await inside) and, in a traced iteration,
+   * counts its CPU toward the open spans' `cpu_ns`. Components wrap the
+   * synchronous chunks of their own work that sit inside stages that also
+   * wait (I/O, yields), so those stages report CPU their own code used and
+   * nothing else. Call it per chunk of work, not per event.
+   */
+  cpu<T>(work: () => T): T {
+    return this.trace === null ? work() : this.trace.onCpu(work)
   }
 
   endIteration(): void {

@@ -11,19 +11,28 @@ export interface ComponentIdentity {
   type: string
 }
 
+/** Extra span meta (e.g. `file.path`, `http.url`). */
+export type SpanDetail = Record<string, string>
+
 /** A level-3 span (sub-stage). */
 export interface SubSpan {
-  end(events?: number, bytes?: number): void
+  /** `metrics` adds span metrics beside `events` and `bytes` (e.g. `files`). */
+  end(events?: number, bytes?: number, metrics?: Record<string, number>): void
 }
 
 /** The spans of one component iteration (level 1 and its children). */
 export interface IterationTrace {
   /** Ends the current stage span (if any) and starts the next one. */
-  stage(name: string): void
+  stage(name: string, detail?: SpanDetail): void
   /** Adds to the current stage's `events` / `bytes` span metrics. */
   count(events: number, bytes: number): void
   /** A sub-stage of the current stage; null unless the window's level is `debug`. */
-  sub(name: string, detailKey?: string, detailValue?: string): SubSpan | null
+  sub(name: string, detail?: SpanDetail): SubSpan | null
+  /**
+   * Runs `work`, which must be synchronous, and counts its CPU time toward
+   * `cpu_ns` of every open span of this iteration (see cpu-account.ts).
+   */
+  onCpu<T>(work: () => T): T
   end(): void
 }
 

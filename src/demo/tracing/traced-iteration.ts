@@ -9,7 +9,8 @@
  * none.
  */
 import {SPAN} from '../../protocol/tracing-control.js'
-import type {ComponentIdentity, IterationTrace, SubSpan} from './iteration-tracer.js'
+import {CpuAccount, sliceCpuNs} from './cpu-account.js'
+import type {ComponentIdentity, IterationTrace, SpanDetail, SubSpan} from './iteration-tracer.js'
 import type {BackendSpan, SpanBackend, SpanTags} from './span-backend.js'
 
 /**
@@ -32,25 +33,29 @@ export interface IterationOwner {
 
 const GHOST_SPAN: BackendSpan = {setTag: () => undefined, finish: () => undefined}
 
-function cpuNs(since: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(since)
-  return (d.user + d.system) * 1000
+function setCpu(span: BackendSpan, account: CpuAccount): void {
+  const ns = account.close()
+  if (ns !== undefined) span.setTag(SPAN.metrics.cpuNs, ns)
 }
 
 class TracedSub implements SubSpan {
-  private readonly cpu = process.cpuUsage()
+  readonly cpu: CpuAccount
   private done = false
   constructor(
     private readonly span: BackendSpan,
     private readonly owner: TracedIteration,
-  ) {}
+    parents: readonly CpuAccount[],
+  ) {
+    this.cpu = new CpuAccount(parents)
+  }
 
-  end(events?: number, bytes?: number): void {
+  end(events?: number, bytes?: number, metrics?: Record<string, number>): void {
     if (this.done) return
     this.done = true
-    this.span.setTag(SPAN.metrics.cpuNs, cpuNs(this.cpu))
+    setCpu(this.span, this.cpu)
     if (events !== undefined) this.span.setTag(SPAN.metrics.events, events)
     if (bytes !== undefined) this.span.setTag(SPAN.metrics.bytes, bytes)
+    if (metrics !== undefined) for (const [key, value] of Object.entries(metrics)) this.span.setTag(key, value)
     this.span.finish()
     this.owner.subEnded(this)
   }
@@ -58,10 +63,12 @@ class TracedSub implements SubSpan {
 
 export class TracedIteration implements IterationTrace {
   private readonly root: BackendSpan
-  private readonly rootCpu = process.cpuUsage()
+  private readonly rootCpu: CpuAccount
   private stageSpan: BackendSpan | null = null
   private stageName = ''
-  private stageCpu: NodeJS.CpuUsage = this.rootCpu
+  private stageCpu: CpuAccount | null = null
+  /** True while an `onCpu` slice runs: a nested one is already counted. */
+  private inSlice = false
   private stageEvents = 0
   private stageBytes = 0
   private omitted = 0
@@ -81,9 +88,10 @@ export class TracedIteration implements IterationTrace {
       [SPAN.meta.componentKind]: component.kind,
       [SPAN.meta.componentType]: component.type,
     })
+    this.rootCpu = new CpuAccount([])
   }
 
-  stage(name: string): void {
+  stage(name: string, detail?: SpanDetail): void {
     if (this.closed) return
     this.finishStage()
     if (!this.owner.accepting) {
@@ -91,12 +99,13 @@ export class TracedIteration implements IterationTrace {
       return
     }
     this.stageName = name
-    this.stageCpu = process.cpuUsage()
     this.stageSpan = this.start(name, this.root, {
+      ...detail,
       'resource.name': this.component.id,
       [SPAN.meta.componentId]: this.component.id,
       [SPAN.meta.stage]: name,
     })
+    this.stageCpu = new CpuAccount([this.rootCpu])
   }
 
   count(events: number, bytes: number): void {
@@ -104,22 +113,38 @@ export class TracedIteration implements IterationTrace {
     this.stageBytes += bytes
   }
 
-  sub(name: string, detailKey?: string, detailValue?: string): SubSpan | null {
-    if (this.closed || this.stageSpan === null || !this.owner.debug || !this.owner.accepting) return null
+  sub(name: string, detail?: SpanDetail): SubSpan | null {
+    if (this.closed || this.stageSpan === null || this.stageCpu === null || !this.owner.debug || !this.owner.accepting) return null
     if (this.started >= MAX_SPANS_PER_ITERATION) {
       this.omitted++
       return null
     }
     const tags: SpanTags = {
+      ...detail,
       'resource.name': this.component.id,
       [SPAN.meta.componentId]: this.component.id,
       [SPAN.meta.stage]: this.stageName,
       [SPAN.meta.substage]: name,
     }
-    if (detailKey !== undefined && detailValue !== undefined) tags[detailKey] = detailValue
-    const sub = new TracedSub(this.start(name, this.stageSpan, tags), this)
+    const sub = new TracedSub(this.start(name, this.stageSpan, tags), this, [this.stageCpu, this.rootCpu])
     this.openSubs.add(sub)
     return sub
+  }
+
+  onCpu<T>(work: () => T): T {
+    if (this.closed || this.inSlice) return work()
+    this.inSlice = true
+    const wall0 = performance.now()
+    const cpu0 = process.cpuUsage()
+    try {
+      return work()
+    } finally {
+      const ns = sliceCpuNs(cpu0, wall0)
+      this.inSlice = false
+      this.rootCpu.add(ns)
+      this.stageCpu?.add(ns)
+      for (const sub of this.openSubs) sub.cpu.add(ns)
+    }
   }
 
   subEnded(sub: TracedSub): void {
@@ -158,7 +183,8 @@ export class TracedIteration implements IterationTrace {
     if (span === null) return
     this.stageSpan = null
     for (const sub of [...this.openSubs]) sub.end()
-    span.setTag(SPAN.metrics.cpuNs, cpuNs(this.stageCpu))
+    if (this.stageCpu !== null) setCpu(span, this.stageCpu)
+    this.stageCpu = null
     if (this.stageEvents > 0) span.setTag(SPAN.metrics.events, this.stageEvents)
     if (this.stageBytes > 0) span.setTag(SPAN.metrics.bytes, this.stageBytes)
     if (this.omitted > 0) span.setTag(SPAN.metrics.substagesOmitted, this.omitted)
@@ -170,7 +196,7 @@ export class TracedIteration implements IterationTrace {
 
   private close(): void {
     this.closed = true
-    this.root.setTag(SPAN.metrics.cpuNs, cpuNs(this.rootCpu))
+    setCpu(this.root, this.rootCpu)
     // Exports the whole tree (dd-trace hands a trace over when its root finishes).
     this.root.finish()
     this.owner.iterationClosed(this)
