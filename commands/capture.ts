@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
 import {apiFlag, durationFlag, tokenFlag} from '../src/cli/flags.js'
 import {usageError} from '../src/errors.js'
+import {parseListen} from '../src/capture/listen.js'
 import {DEFAULT_DURATION_MS, DEFAULT_INTERVAL_MS, DEFAULT_MAX_SPANS, MIN_INTERVAL_MS, type CaptureOptions} from '../src/capture/options.js'
 
 export default class Capture extends BaseCommand {
@@ -25,11 +26,12 @@ Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial
     format: Flags.string({description: 'archive format', options: ['tar.gz', 'zip'], default: 'tar.gz'}),
     'max-spans': Flags.integer({description: 'keep at most this many spans; the rest are counted as dropped', default: DEFAULT_MAX_SPANS, min: 1}),
     token: tokenFlag,
-    yes: Flags.boolean({char: 'y', description: 'do not ask; if another tracing window is active, capture without spans', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'ask nothing (no pipeline choice, no consent prompt); if another tracing window is active, capture without spans', default: false}),
     json: Flags.boolean({description: 'one JSON event per line on stdout (started, window_opened, progress, warning, bundle_written, done)', default: false}),
     'metrics-url': Flags.string({description: "Prometheus exposition of Vector's internal metrics [default: try http://127.0.0.1:9598/metrics once]", helpValue: '<url>'}),
     config: Flags.string({description: "a Vector config file or folder to include, redacted; gives the topology (repeatable)", multiple: true, helpValue: '<path>'}),
     logs: Flags.string({description: "a log file, or journal:UNIT, whose tail from the window is included, redacted (repeatable)", multiple: true, helpValue: '<path>'}),
+    listen: Flags.string({description: 'bind the span intake to this address instead of 127.0.0.1, for a pipeline in another network namespace (prints a warning)', helpValue: '<ip[:port]>'}),
     'dry-run': Flags.boolean({description: 'attach, check tracing and metrics, print the plan; switch nothing on', default: false}),
     demo: Flags.boolean({description: 'start the built-in demo pipeline, capture from it, and stop it', default: false}),
     'demo-scenario': Flags.string({description: 'scenario for --demo', options: ['balanced', 'slow-sink', 'heavy-transform', 'slow-discovery'], default: 'balanced'}),
@@ -58,12 +60,18 @@ Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial
       configs: flags.config ?? [],
       logs: flags.logs ?? [],
       dryRun: flags['dry-run'],
+      listen: flags.listen === undefined ? undefined : parseListen(flags.listen),
     }
+    // At a terminal: which pipeline (without --api) and consent; elsewhere flags and defaults decide (src/cli/guided/flow.ts).
+    const {prepareGuidedCapture} = await import('../src/cli/guided/flow.js')
+    const apiGiven = this.argv.some((a) => a === '--api' || a.startsWith('--api='))
+    const guided = await prepareGuidedCapture({api: flags.api, apiGiven, yes: flags.yes, demo: flags.demo, dryRun: flags['dry-run'], json: flags.json})
+    opts.api = guided.api
     const {runCapture} = await import('../src/capture/run.js')
     const {createCaptureView} = await import('../src/cli/capture-view.js')
-    const view = createCaptureView({json: flags.json, tty: Boolean(process.stderr.isTTY) && !flags.json})
+    const view = createCaptureView({json: flags.json, tty: Boolean(process.stderr.isTTY) && !flags.json, showPlan: !guided.planShownByConsent})
     try {
-      const result = await runCapture(opts, view.listener)
+      const result = await runCapture(opts, view.listener, guided.hooks)
       process.exitCode = result.exitCode
     } finally {
       view.finish()

@@ -23,36 +23,26 @@ export function coveredByChildren(
   childStart: ArrayLike<number>,
   childDur: ArrayLike<number>,
 ): number {
-  const end = start + dur
-  let covered = 0
-  let runStart = 0
-  let runEnd = Number.NEGATIVE_INFINITY
-  for (let k = 0; k < children.length; k++) {
-    const c = children[k]
-    const cs = Math.max(childStart[c], start)
-    const ce = Math.min(childStart[c] + childDur[c], end)
-    if (ce <= cs) continue
-    if (cs > runEnd) {
-      if (runEnd > runStart) covered += runEnd - runStart
-      runStart = cs
-      runEnd = ce
-    } else if (ce > runEnd) {
-      runEnd = ce
-    }
-  }
-  if (runEnd > runStart) covered += runEnd - runStart
-  return covered
+  return unionWithin(children.length, (k) => childStart[children[k]], (k) => childStart[children[k]] + childDur[children[k]], start, start + dur)
 }
 
 /** Length of the union of intervals [starts[i], ends[i]) clipped to [lo, hi]; `order` sorts them by start. */
 export function unionLength(order: ArrayLike<number>, starts: ArrayLike<number>, ends: ArrayLike<number>, lo: number, hi: number): number {
+  return unionWithin(order.length, (k) => starts[order[k]], (k) => ends[order[k]], lo, hi)
+}
+
+/**
+ * The one sweep behind every self-time figure (analysis and exports): the
+ * length of the union of `count` intervals, given in start order, clipped to
+ * [lo, hi].
+ */
+export function unionWithin(count: number, startOf: (k: number) => number, endOf: (k: number) => number, lo: number, hi: number): number {
   let total = 0
   let runStart = 0
   let runEnd = Number.NEGATIVE_INFINITY
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]
-    const s = Math.max(starts[i], lo)
-    const e = Math.min(ends[i], hi)
+  for (let k = 0; k < count; k++) {
+    const s = Math.max(startOf(k), lo)
+    const e = Math.min(endOf(k), hi)
     if (e <= s) continue
     if (s > runEnd) {
       if (runEnd > runStart) total += runEnd - runStart

@@ -38,6 +38,8 @@ export interface CaptureOptions {
   logs: string[]
   /** Attach, check, print the plan, switch nothing on. */
   dryRun: boolean
+  /** Bind the intake here instead of 127.0.0.1 (explicit, warned about). */
+  listen?: {host: string; port: number}
 }
 
 /** Called with the plan after every check passed and before anything is switched on. */

@@ -20,6 +20,7 @@ import {installInterruptHandlers} from './signals.js'
 import {startWindowCollectors} from './collectors.js'
 import {assertDurationAllowed, runWindow, tracingUnavailable} from './window.js'
 import {buildManifest} from './manifest.js'
+import {isLoopback} from './listen.js'
 
 export interface CaptureResult {
   exitCode: number
@@ -90,8 +91,12 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
       const s = await createSpanStore({dir: staging, maxSpans: opts.maxSpans, redactSpan: (span) => redactor.redactSpanFields(span, ENTRY.spans)})
       store = s
       storeCounts = () => s.counts()
+      if (opts.listen && !isLoopback(opts.listen.host)) {
+        log({event: 'warning', code: 'listen', message: `the span intake listens on ${opts.listen.host}, not only on loopback: anything that can reach that address can send it spans while the window is open`})
+      }
       const i = await startIntake({
         store: s,
+        ...(opts.listen ? {host: opts.listen.host, port: opts.listen.port} : {}),
         onReject: (r) => log({event: 'warning', code: 'bad_payload', message: `intake refused a payload on ${r.path}: ${r.status} ${r.reason}`}),
       })
       intake = i

@@ -13,7 +13,14 @@ export interface CaptureView {
   finish(): void
 }
 
-export function createCaptureView(mode: {json: boolean; tty: boolean; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream}): CaptureView {
+export function createCaptureView(mode: {
+  json: boolean
+  tty: boolean
+  out?: NodeJS.WritableStream
+  err?: NodeJS.WritableStream
+  /** False when the consent prompt shows the plan itself (src/cli/guided/consent.ts), so it is not printed twice. */
+  showPlan?: boolean
+}): CaptureView {
   const out = mode.out ?? process.stdout
   const err = mode.err ?? process.stderr
   if (mode.json) {
@@ -34,6 +41,7 @@ export function createCaptureView(mode: {json: boolean; tty: boolean; out?: Node
   const listener = (e: CaptureEvent) => {
     switch (e.event) {
       case 'started':
+        if (mode.showPlan === false) break
         line(`vdiag will collect from ${e.api}:`)
         for (const p of e.plan) line(`  - ${p}`)
         break
@@ -71,6 +79,8 @@ export function createCaptureView(mode: {json: boolean; tty: boolean; out?: Node
         line(`next: send this file to support; they replay it with: vdiag replay ${e.path}`)
         break
       case 'done':
+        // No bundle (--dry-run): say so in as many words, so nobody wonders whether tracing was switched on.
+        if (e.path === null) line(e.reason ?? 'nothing was written')
         break
     }
   }

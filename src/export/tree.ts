@@ -4,6 +4,7 @@
  */
 import type {SpanRecord} from '../bundle/format.js'
 import {SPAN} from '../protocol/tracing-control.js'
+import {unionWithin} from '../analysis/self-time.js'
 
 export interface SpanNode {
   span: SpanRecord
@@ -88,24 +89,8 @@ export function frameName(node: SpanNode): string {
 export function selfTimeNs(node: SpanNode): number {
   const wall = node.end - node.start
   if (node.children.length === 0) return wall
-  const intervals = node.children
-    .map((c) => [Math.max(c.start, node.start), Math.min(c.end, node.end)] as const)
-    .filter(([s, e]) => e > s)
-    .sort((a, b) => a[0] - b[0])
-  let covered = 0
-  let curStart = -Infinity
-  let curEnd = -Infinity
-  for (const [s, e] of intervals) {
-    if (s > curEnd) {
-      if (curEnd > curStart) covered += curEnd - curStart
-      curStart = s
-      curEnd = e
-    } else if (e > curEnd) {
-      curEnd = e
-    }
-  }
-  if (curEnd > curStart) covered += curEnd - curStart
-  return Math.max(0, wall - covered)
+  const kids = [...node.children].sort((a, b) => a.start - b.start)
+  return Math.max(0, wall - unionWithin(kids.length, (k) => kids[k].start, (k) => kids[k].end, node.start, node.end))
 }
 
 /**

@@ -193,15 +193,15 @@ export async function startIntake(opts: IntakeOptions): Promise<Intake> {
       s.last_payload_at = receivedAt.toISOString()
       const decoded = decodePayload(version, read.body, limits)
       if (!decoded.ok) return refuse(res, path, 400, `undecodable ${version} payload: ${decoded.reason}`, false)
-      const stored = store.accept({payload: decoded.payload, method: req.method, path, headers: payloadHeaders(req), receivedAt})
-      // Like the Agent, answer once the payload is decoded rather than once it is stored: the
-      // tracer sends its next payload meanwhile, and it is read into the other slot while this
-      // one is written (the slot is held until then, so memory stays bounded).
+      const result = await store.accept({payload: decoded.payload, method: req.method, path, headers: payloadHeaders(req), receivedAt})
+      if (result.status === 'failed') {
+        notify(opts.onReject, {status: 500, reason: result.reason, path})
+        send(res, 500, JSON.stringify({error: result.reason}) + '\n', 'application/json')
+        return
+      }
       s.accepted++
+      if (result.status === 'stored') notify(opts.onPayload, result.record)
       send(res, 200, RATES_BODY, 'application/json')
-      const result = await stored
-      if (result.status === 'failed') notify(opts.onReject, {status: 500, reason: result.reason, path})
-      else if (result.status === 'stored') notify(opts.onPayload, result.record)
     } finally {
       // the store is done with the body (written, decoded, re-encoded): its buffer can take the next one
       slots.release(slot, backing)

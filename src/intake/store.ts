@@ -15,6 +15,7 @@
  * body included. So the kept spans are a prefix of the capture in time, and
  * every stored raw body holds exactly the spans the span file has from it.
  */
+import {createHash} from 'node:crypto'
 import {createWriteStream, type WriteStream} from 'node:fs'
 import {mkdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -51,6 +52,12 @@ export interface StoreCounts {
   spans_dropped_vdiag: number
   /** Valid payloads not stored, for the same reasons. */
   payloads_dropped: number
+  /**
+   * Byte-identical re-sends of a payload already taken (stored or dropped):
+   * dd-trace retries a request whose answer did not come within its 2 s
+   * timeout, though the first one arrived. Answered 200, not counted again.
+   */
+  payloads_duplicate: number
   /** Distinct trace ids (low 64 bits) among the kept spans. */
   traces: number
 }
@@ -74,6 +81,8 @@ export interface AcceptInput {
 export type AcceptResult =
   | {status: 'stored'; record: PayloadRecord}
   | {status: 'dropped'; spans: number}
+  /** Already taken once (a tracer's retry); nothing stored or counted. */
+  | {status: 'duplicate'; spans: number}
   | {status: 'failed'; reason: string}
 
 export interface SpanStore {
@@ -124,7 +133,9 @@ class FileSpanStore implements SpanStore {
   private readonly spansWritten: Promise<void>
   private readonly traceIds = new TraceIdSet()
   private readonly rejects: RejectRecord[] = []
-  private readonly c: Omit<StoreCounts, 'traces'> = {payloads: 0, bad_payloads: 0, oversized_payloads: 0, spans_kept: 0, spans_dropped_vdiag: 0, payloads_dropped: 0}
+  private readonly c: Omit<StoreCounts, 'traces'> = {payloads: 0, bad_payloads: 0, oversized_payloads: 0, spans_kept: 0, spans_dropped_vdiag: 0, payloads_dropped: 0, payloads_duplicate: 0}
+  /** sha256 of every payload body taken so far: one entry per payload, not per span. */
+  private readonly seen = new Set<string>()
   private queue: Promise<unknown> = Promise.resolve()
   private out: Buffer | null = null
   private outLength = 0
@@ -184,6 +195,13 @@ class FileSpanStore implements SpanStore {
 
   private async store(input: AcceptInput): Promise<AcceptResult> {
     const p = input.payload
+    // Span ids are random 64-bit values: identical bytes can only be the same payload sent twice.
+    const digest = createHash('sha256').update(p.body).digest('base64')
+    if (this.seen.has(digest)) {
+      this.c.payloads_duplicate++
+      return {status: 'duplicate', spans: p.spans}
+    }
+    this.seen.add(digest)
     if (this.failure) {
       this.drop(p.spans)
       return {status: 'failed', reason: `spans cannot be written: ${this.failure.message}`}

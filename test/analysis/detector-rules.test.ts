@@ -109,13 +109,52 @@ describe('backpressure rules', {timeout: 10_000}, () => {
     assert.equal(f.component, 't')
   })
 
-  it('names the dominant sub-stage in the evidence', () => {
+  it('names the dominant sub-stage and its share of the stage in the evidence and the summary', () => {
     const c = comp('s', 'source', {discover: 9000, read: 500, sleep: 400})
     c.stages[0].substages = [stage('collect_paths', 700, WINDOW_MS), stage('fingerprint', 8000, WINDOW_MS)]
     const f = first(view([c]))!
     assert.equal(f.stage, 'discover')
+    assert.equal(f.evidence.substage, 'fingerprint')
+    assert.equal(f.evidence.substage_share, 0.8889)
     assert.equal(f.evidence.dominant_substage, 'fingerprint')
-    assert.match(f.summary, /mostly `fingerprint`/)
+    assert.match(f.summary, /in `discover`, mostly `fingerprint` \(89% of the stage\)\.$/)
+  })
+
+  it('words the sub-stage the same way for a sink waiting on its destination', () => {
+    const k = comp('k', 'sink', {wait: 200, encode: 300, send: 9400})
+    k.stages[2].substages = [stage('connect', 400, WINDOW_MS), stage('request', 8900, WINDOW_MS)]
+    const f = first(view([comp('s', 'source', {read: 500, send: 9400}), k]))!
+    assert.equal(f.id, 'bottleneck.sink_destination')
+    assert.equal(f.evidence.substage, 'request')
+    assert.equal(f.evidence.substage_share, 0.9468)
+    assert.match(f.summary, /waiting on the destination in `send` \(p95 2\.0 ms\), mostly `request` \(95% of the stage\); `s` is blocked behind it\.$/)
+  })
+
+  it('does not call a minor sub-stage "mostly"', () => {
+    const t = comp('t', 'transform', {wait: 200, process: 9600, send: 100})
+    t.stages[1].substages = [stage('parse', 3000, WINDOW_MS), stage('enrich', 2000, WINDOW_MS)]
+    const f = first(view([t]))!
+    assert.equal(f.evidence.substage, 'parse')
+    assert.equal(f.evidence.substage_share, 0.3125)
+    assert.doesNotMatch(f.summary, /mostly/)
+    assert.match(f.summary, /the largest part in `parse` \(31% of the stage\)/)
+  })
+
+  it('has no sub-stage evidence when the stage has no sub-stages (level info)', () => {
+    const f = first(view([comp('t', 'transform', {wait: 200, process: 9600, send: 100})]))!
+    assert.equal(f.evidence.substage, undefined)
+    assert.equal(f.evidence.substage_share, undefined)
+    assert.doesNotMatch(f.summary, /of the stage/)
+  })
+
+  it('computes the on-CPU share over the spans that measured CPU only', () => {
+    const t = comp('t', 'transform', {wait: 200, process: 9600, send: 100})
+    // Half of the process spans carried cpu_ns: 3000 ms on CPU of their 4800 ms.
+    Object.assign(t.stages[1], {cpu_ms: 3000, off_cpu_ms: 1800, cpu_coverage: 0.5})
+    const f = first(view([t]))!
+    assert.match(f.summary, /in its own work in `process` \(63% on CPU\)/)
+    assert.equal(f.evidence.stage_cpu_share, 0.625)
+    assert.equal(f.evidence.stage_cpu_coverage, 0.5)
   })
 
   it('near saturation is medium and names the busiest component', () => {

@@ -41,8 +41,23 @@ describe('detectors on generated bundles', {timeout: 120_000}, () => {
         assert.ok(first.severity === 'critical' || first.severity === 'high', first.severity)
         assert.ok(first.summary.length > 20 && !first.summary.includes('\n'))
         assert.equal(first.evidence.topology, 'component order inferred from kinds (sources → transforms → sinks): the bundle has no topology edges')
-        if (level === 'debug' && scenario === 'slow-discovery') assert.equal(first.evidence.dominant_substage, 'fingerprint')
-        if (level === 'info') assert.equal(first.evidence.dominant_substage, undefined)
+        if (level === 'debug' && scenario === 'slow-discovery') {
+          assert.equal(first.evidence.substage, 'fingerprint')
+          assert.equal(first.evidence.dominant_substage, 'fingerprint')
+          const share = first.evidence.substage_share as number
+          assert.ok(share > 0 && share <= 1, `substage_share ${share}`)
+          assert.match(first.summary, /`fingerprint` \(\d+% of the stage\)/)
+        }
+        if (level === 'debug') {
+          // Every kind names its dominant sub-stage the same way when the stage has sub-stages.
+          if (first.evidence.substage !== undefined) assert.ok(first.summary.includes(`\`${first.evidence.substage}\` (`), first.summary)
+        }
+        if (level === 'info') {
+          assert.equal(first.evidence.substage, undefined)
+          assert.equal(first.evidence.substage_share, undefined)
+          assert.equal(first.evidence.dominant_substage, undefined)
+          assert.doesNotMatch(first.summary, /of the stage\)/)
+        }
         assert.equal(r.spans.orphans, 0)
         // the others are named as blocked behind it, never as the cause
         for (const f of r.findings.slice(1)) assert.ok(!f.id.startsWith('bottleneck.'), f.id)

@@ -37,7 +37,7 @@ describe('span store: --max-spans', () => {
       for (const body of payloads) assert.equal((await sendTraces(h.intake.url, 'v0.4', body)).status, 200)
       await h.intake.close()
       await h.store.close()
-      assert.deepEqual(h.store.counts(), {payloads: 2, bad_payloads: 0, oversized_payloads: 0, spans_kept: 4, spans_dropped_vdiag: 5, payloads_dropped: 3, traces: 4})
+      assert.deepEqual(h.store.counts(), {payloads: 2, bad_payloads: 0, oversized_payloads: 0, spans_kept: 4, spans_dropped_vdiag: 5, payloads_dropped: 3, payloads_duplicate: 0, traces: 4})
       assert.equal((await readSpanFile(h.dir)).length, 4)
       const index = await readIndex(h.dir)
       assert.deepEqual(

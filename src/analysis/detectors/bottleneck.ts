@@ -1,6 +1,6 @@
 import type {Finding, StageStats} from '../types.js'
 import type {AnalysisView} from '../view.js'
-import {CRITICAL_BUSY} from './thresholds.js'
+import {CRITICAL_BUSY, SUBSTAGE_MOSTLY} from './thresholds.js'
 import {
   blockedShare,
   dominantOwnStage,
@@ -31,16 +31,25 @@ export function detectBottleneck(view: AnalysisView): Finding[] {
     .filter((o) => o.id !== c.id)
     .map((o) => ({component: o.id, busy_share: o.busy_share}))
 
-  const detail = [sub ? `mostly \`${sub.name}\`` : null, destination ? `p95 ${fmtMs(stage!.p95_ms)}` : null].filter(Boolean).join(', ')
-  const where = stage ? `\`${stage.name}\`${detail ? ` (${detail})` : ''}` : 'time no stage span covers'
+  const subShare = sub && stage && stage.total_ms > 0 ? round4(sub.total_ms / stage.total_ms) : null
+  const where = stage ? `\`${stage.name}\`` : 'time no stage span covers'
   const stageShare = stage ? stage.total_share : c.untracked_share
-  const cpuNote =
-    stage && stage.cpu_ms !== undefined && stage.total_ms > 0 ? `, ${pct(stage.cpu_ms / stage.total_ms)} of it on CPU` : ''
-  const cause = destination
-    ? `waiting on the destination in ${where}`
-    : `in its own work in ${where}${cpuNote}`
+  // On-CPU share over the spans that measured it (cpu_ns is absent on spans that only wait).
+  const cpuWall = stage && stage.cpu_ms !== undefined ? stage.cpu_ms + (stage.off_cpu_ms ?? 0) : 0
+  const stageNotes = [
+    destination ? `p95 ${fmtMs(stage!.p95_ms)}` : null,
+    stage && stage.cpu_ms !== undefined && cpuWall > 0 ? `${pct(stage.cpu_ms / cpuWall)} on CPU` : null,
+  ].filter(Boolean)
+  const cause = `${destination ? 'waiting on the destination' : 'in its own work'} in ${where}${stageNotes.length > 0 ? ` (${stageNotes.join(', ')})` : ''}`
+  // The same wording for every kind: the dominant sub-stage and its share of the stage.
+  const subNote =
+    sub && subShare !== null
+      ? subShare >= SUBSTAGE_MOSTLY
+        ? `, mostly \`${sub.name}\` (${pct(subShare)} of the stage)`
+        : `, the largest part in \`${sub.name}\` (${pct(subShare)} of the stage)`
+      : ''
   const tail = victims.length > 0 ? `; ${victims.map((v) => `\`${v.component}\``).join(', ')} ${victims.length > 1 ? 'are' : 'is'} blocked behind it` : ''
-  const summary = `${kindLabel(c)} \`${c.id}\` is the bottleneck: busy ${pct(c.busy_share)} of the window, ${pct(stageShare)} of its iteration time ${cause}${tail}.`
+  const summary = `${kindLabel(c)} \`${c.id}\` is the bottleneck: busy ${pct(c.busy_share)} of the window, ${pct(stageShare)} of its iteration time ${cause}${subNote}${tail}.`
 
   const evidence: Record<string, unknown> = {
     busy_share: c.busy_share,
@@ -59,8 +68,12 @@ export function detectBottleneck(view: AnalysisView): Finding[] {
   if (stage?.cpu_ms !== undefined) {
     evidence.stage_cpu_ms = stage.cpu_ms
     evidence.stage_off_cpu_ms = stage.off_cpu_ms
+    evidence.stage_cpu_share = cpuWall > 0 ? round4(stage.cpu_ms / cpuWall) : null
+    evidence.stage_cpu_coverage = stage.cpu_coverage ?? null
   }
   if (stage && stage.substages.length > 0) {
+    evidence.substage = sub?.name ?? null
+    evidence.substage_share = subShare
     evidence.dominant_substage = sub?.name ?? null
     evidence.substages = stage.substages.map((s) => ({
       name: s.name,

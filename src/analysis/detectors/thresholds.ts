@@ -15,6 +15,8 @@ export const CRITICAL_BUSY = 0.9
 export const NEAR_SATURATION_BUSY = 0.5
 /** fraction of busy time (0..1) that must be own work for a saturated component to be a cause. */
 export const OWN_WORK_MIN = 0.5
+/** fraction of a stage's time (0..1) from which the summary says the stage is "mostly" its largest sub-stage. */
+export const SUBSTAGE_MOSTLY = 0.5
 /** fraction of busy time (0..1) in `send` from which a source/transform is reported as blocked. */
 export const BLOCKED_MIN = 0.5
 

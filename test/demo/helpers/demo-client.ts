@@ -2,7 +2,8 @@
  * Small helpers the demo tests share: /tracing calls, bounded polling, and a
  * per-component self-time breakdown of captured spans.
  */
-import {IDLE_STAGES, type TracingStatus, type TracingWindow} from '../../../src/protocol/tracing-control.js'
+import assert from 'node:assert/strict'
+import {IDLE_STAGES, SPAN, type TracingStatus, type TracingWindow} from '../../../src/protocol/tracing-control.js'
 import type {IntakeSpan} from './trace-intake.js'
 
 export interface JsonReply {
@@ -94,4 +95,27 @@ export function dominantBusyStage(perStage: Map<string, number>): {stage: string
   const total = Object.values(busy).reduce((a, b) => a + b, 0)
   const [stage, ns] = Object.entries(busy).sort((a, b) => b[1] - a[1])[0] ?? ['', 0]
   return {stage, share: total > 0 ? ns / total : 0, busy}
+}
+
+/** Stages that only wait (idle, or blocked on a queue or the network): the demo measures no CPU there. */
+export const WAITING_STAGES: ReadonlySet<string> = new Set(['wait', 'sleep', 'send', 'backoff'])
+
+/**
+ * `cpu_ns` is the CPU of a span's own work: never above its duration, absent
+ * on stages that only wait, present on the synchronous `encode` and on
+ * `process`. Returns how many spans carried it.
+ */
+export function checkCpuNs(spans: readonly IntakeSpan[]): number {
+  let measured = 0
+  for (const s of spans) {
+    const cpu = s.metrics[SPAN.metrics.cpuNs]
+    const stage = s.parent_id !== 0n && s.meta[SPAN.meta.substage] === undefined ? s.name : null
+    if (stage !== null && WAITING_STAGES.has(stage)) assert.equal(cpu, undefined, `${s.meta.component_id} ${stage} has no cpu_ns`)
+    if (stage === 'encode' || stage === 'process') assert.equal(typeof cpu, 'number', `${s.meta.component_id} ${stage} has cpu_ns`)
+    if (cpu === undefined) continue
+    measured++
+    assert.ok(Number.isFinite(cpu) && cpu >= 0, `${s.name}: cpu_ns ${cpu}`)
+    assert.ok(cpu <= Number(s.duration), `${s.meta.component_id} ${s.name}: cpu_ns ${cpu} > duration ${s.duration}`)
+  }
+  return measured
 }
