@@ -18,6 +18,12 @@ export const benchScript = (name: string): string => path.join(BENCH_DIR, name)
 /** Output kept from a child's stderr, to explain its failure. */
 const MAX_STDERR_CHARS = 16 * 1024
 
+/** `--cpu-prof` flags for the measured vdiag processes when BENCH_CPU_PROF_DIR is set (profiling slows them: not for figures). */
+export function cpuProfArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF_DIR
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : []
+}
+
 /** Peak RSS (VmHWM) of a running process in MB, or null where /proc is not there. */
 export function vmHwmMb(pid: number): number | null {
   try {
@@ -149,6 +155,8 @@ export async function startServiceChild<Ready>(script: string, args: string[], o
     waiter = null
   })
   child.once('error', () => undefined)
+  // a command written after the child died must not become an unhandled EPIPE
+  child.stdin!.on('error', () => undefined)
   const next = (timeoutMs: number): Promise<string> =>
     new Promise((resolve, reject) => {
       const q = queue.shift()

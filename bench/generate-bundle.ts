@@ -9,6 +9,8 @@
  *
  *   node dist/bench/generate-bundle.js --spans 1000000 --out DIR [--scenario slow-sink]
  *     [--level info|debug] [--seed N] [--split-chunks] [--no-tracing] [--edges]
+ *     [--utilization | --prometheus] [--blocked-reads-busy] [--errors-stream]
+ *     [--config] [--logs] [--version X.Y.Z]
  */
 import {createWriteStream, promises as fs} from 'node:fs'
 import path from 'node:path'
@@ -20,10 +22,19 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   type ComponentCounters,
+  type ConfigCollection,
+  type ErrorsRecord,
+  type LogCollection,
   type Manifest,
   type MetricsSnapshot,
   type PipelineFacts,
+  type PrometheusComponentSample,
+  type PrometheusRecord,
+  type PrometheusScrape,
+  type PrometheusSeries,
   type TracingRecord,
+  configEntry,
+  logEntry,
 } from '../src/bundle/format.js'
 import type {ComponentKind, TracingLevel, TracingWindow} from '../src/protocol/tracing-control.js'
 
@@ -43,8 +54,26 @@ export interface GenerateOptions {
   withTracing?: boolean
   /** Topology edges in the pipeline facts (as the GraphQL API gives); default false (gRPC gives none). */
   withEdges?: boolean
-  /** Add Vector's `utilization` gauge to the metric snapshots. */
+  /** Write Prometheus scrapes (metrics/prometheus.ndjson) with Vector's `utilization` gauge; same as withPrometheus. */
   withUtilization?: boolean
+  /**
+   * Write Prometheus scrapes of the internal metrics at every snapshot:
+   * counters, `utilization` (absent from the first scrape, as Vector publishes
+   * it every 5 s), latency histograms, buffer levels, CPU and discarded events.
+   */
+  withPrometheus?: boolean
+  /** Utilization as Vector before 0.55 reports it: time blocked handing events downstream reads busy too. */
+  blockedReadsBusy?: boolean
+  /** Write the admin API's error totals (metrics/errors.ndjson), ticking four times per interval. */
+  withErrorsStream?: boolean
+  /** Errors only the counters see (no error spans), per component id, spread evenly over the window. */
+  counterErrors?: Record<string, number>
+  /** Write config/index.json and a redacted vector.yaml; its edges go into the facts (`edges_source: config`) as capture does, unless withEdges. */
+  withConfig?: boolean
+  /** Write logs/index.json and a log tail. */
+  withLogs?: boolean
+  /** The pipeline's version (default 0.55.0). */
+  version?: string
 }
 
 export interface GenerateResult {
@@ -255,14 +284,18 @@ export async function generateBundleDir(opts: GenerateOptions): Promise<Generate
   const intervalMs = Math.max(1, estimatedWindowMs / INTERVALS)
 
   const states: ComponentState[] = models.map((model) => ({model, cursorNs: rnd() * 1e6, iterations: 0}))
-  // per interval bucket and component: events, errors and own-work ns finished in it
-  const buckets: {events: number[]; errors: number[]; own: number[]}[] = []
-  const record = (ci: number, atNs: number, events: number, errors: number, ownNs: number) => {
+  // per interval bucket and component: events, errors, own-work, blocked and CPU ns finished in it, and the latency histogram
+  const buckets: Bucket[] = []
+  const record = (ci: number, atNs: number, it: IterationTotals) => {
     const b = Math.floor(atNs / 1e6 / intervalMs)
-    while (buckets.length <= b) buckets.push({events: [0, 0, 0], errors: [0, 0, 0], own: [0, 0, 0]})
-    buckets[b].events[ci] += events
-    buckets[b].errors[ci] += errors
-    buckets[b].own[ci] += ownNs
+    while (buckets.length <= b) buckets.push(emptyBucket())
+    const k = buckets[b]
+    k.events[ci] += it.events
+    k.errors[ci] += it.errors
+    k.own[ci] += it.ownNs
+    k.blocked[ci] += it.blockedNs
+    k.cpu[ci] += it.cpuNs
+    if (it.latencyNs !== null) observe(k.latency[ci], it.latencyNs / 1e9)
   }
 
   const writer = withTracing ? new GzipLineWriter(path.join(dir, ENTRY.spans)) : null
@@ -344,12 +377,19 @@ export async function generateBundleDir(opts: GenerateOptions): Promise<Generate
     let events = 0
     let errors = 0
     let ownNs = 0
+    let blockedNs = 0
+    let cpuNs = 0
+    let latencyNs: number | null = null
     const eventsInIteration = Math.max(1, Math.round(((iterEnd - iterStart) / 1e9) * EVENTS_PER_SECOND))
     for (const s of stages) {
       const id = randomId(rnd)
       const carriesEvents = ['read', 'process', 'send', 'encode'].includes(s.model.name)
       if (s.error) errors++
       if (!['sleep', 'wait'].includes(s.model.name) && !(s.model.name === 'send' && m.kind !== 'sink')) ownNs += s.dur
+      if (s.model.name === 'send' && m.kind !== 'sink') blockedNs += s.dur
+      if (s.model.name === 'process') cpuNs += s.dur * s.model.cpu
+      // What Vector's latency histograms measure: a source's send, a transform's processing, a sink's request.
+      if (s.model.name === LATENCY_STAGE[m.kind]) latencyNs = (latencyNs ?? 0) + s.dur
       lines.push(
         spanLine({
           trace: traceId,
@@ -396,7 +436,7 @@ export async function generateBundleDir(opts: GenerateOptions): Promise<Generate
     events += eventsInIteration
     st.cursorNs = iterEnd + 50_000 * rnd()
     st.iterations++
-    record(ci, iterEnd, events, errors, ownNs)
+    record(ci, iterEnd, {events, errors, ownNs, blockedNs, cpuNs, latencyNs})
     traces++
 
     if (writer) {
@@ -430,34 +470,71 @@ export async function generateBundleDir(opts: GenerateOptions): Promise<Generate
   const snapshots: MetricsSnapshot[] = []
   const cumulative = [0, 0, 0]
   const cumErrors = [0, 0, 0]
-  const snap = (seqNo: number, tMs: number, phase: MetricsSnapshot['phase'], own: number[] | null, dtMs: number) => {
+  const withPrometheus = opts.withPrometheus || opts.withUtilization
+  const scrapes: PrometheusRecord[] = []
+  const errorTicks: ErrorsRecord[] = []
+  const bucketCount = Math.max(1, Math.ceil(windowMs / intervalMs))
+  const counterOnly = models.map((m) => opts.counterErrors?.[m.id] ?? 0)
+  const cum = {
+    cpu: [0, 0, 0],
+    discarded: [0, 0, 0],
+    latency: models.map(() => newHistogram()),
+    // errors only the counters see, planted evenly over the window
+    extra: (tMs: number, k: number) => Math.floor((counterOnly[k] * Math.min(tMs, windowMs)) / Math.max(1, windowMs)),
+  }
+  // Like the admin API's snapshots, these carry no errors: those come from the error stream and the scrapes.
+  const snap = (seqNo: number, tMs: number, phase: MetricsSnapshot['phase'], k: Bucket | null, dtMs: number) => {
     const components: Record<string, ComponentCounters> = {}
-    models.forEach((m, k) => {
-      const received = cumulative[k]
-      const c: ComponentCounters & {utilization?: number} = {
-        received_events: received,
-        sent_events: cumulative[k],
-        received_bytes: received * 180,
-        sent_bytes: cumulative[k] * 180,
-        errors: cumErrors[k],
+    models.forEach((m, i) => {
+      components[m.id] = {
+        received_events: cumulative[i],
+        sent_events: cumulative[i],
+        received_bytes: cumulative[i] * 180,
+        sent_bytes: cumulative[i] * 180,
       }
-      if (opts.withUtilization && own) c.utilization = Math.min(1, Math.round((own[k] / 1e6 / Math.max(1, dtMs)) * 1e4) / 1e4)
-      components[m.id] = c
     })
-    snapshots.push({seq: seqNo, at: new Date(BASE_EPOCH_MS + tMs).toISOString(), t_ms: Math.round(tMs + 120), phase, components})
+    const at = new Date(BASE_EPOCH_MS + tMs).toISOString()
+    const tCapture = Math.round(tMs + 120)
+    snapshots.push({seq: seqNo, at, t_ms: tCapture, phase, components})
+    if (withPrometheus) scrapes.push({seq: seqNo, at, t_ms: tCapture, phase, scrape: scrapeAt(models, {phase, bucket: k, dtMs, cumulative, cumErrors, cum, tMs, blockedReadsBusy: opts.blockedReadsBusy === true})})
   }
   snap(0, 0, 'start', null, 0)
-  const bucketCount = Math.max(1, Math.ceil(windowMs / intervalMs))
   for (let b = 0; b < bucketCount; b++) {
-    const k = buckets[b]
+    const k = buckets[b] ?? null
+    const startMs = b * intervalMs
+    const tMs = Math.min(windowMs, (b + 1) * intervalMs)
+    if (opts.withErrorsStream) {
+      // Ticks inside the interval see its errors arrive gradually.
+      for (let q = 0; q < ERROR_TICKS_PER_INTERVAL; q++) {
+        const at = startMs + ((tMs - startMs) * q) / ERROR_TICKS_PER_INTERVAL
+        const frac = q / ERROR_TICKS_PER_INTERVAL
+        errorTicks.push({
+          seq: errorTicks.length,
+          at: new Date(BASE_EPOCH_MS + at).toISOString(),
+          t_ms: Math.round(at + 110),
+          components: Object.fromEntries(models.map((m, i) => [m.id, cumErrors[i] + Math.floor((k?.errors[i] ?? 0) * frac) + cum.extra(at, i)])),
+        })
+      }
+    }
     if (k) {
       for (let c = 0; c < 3; c++) {
         cumulative[c] += k.events[c]
         cumErrors[c] += k.errors[c]
+        cum.cpu[c] += k.cpu[c]
+        // A transform drops the event it failed on.
+        if (models[c].kind === 'transform') cum.discarded[c] += k.errors[c]
+        addHistogram(cum.latency[c], k.latency[c])
       }
     }
-    const tMs = Math.min(windowMs, (b + 1) * intervalMs)
-    snap(b + 1, tMs, b === bucketCount - 1 ? 'end' : 'interval', k ? k.own : [0, 0, 0], tMs - b * intervalMs)
+    snap(b + 1, tMs, b === bucketCount - 1 ? 'end' : 'interval', k, tMs - startMs)
+  }
+  if (opts.withErrorsStream) {
+    errorTicks.push({
+      seq: errorTicks.length,
+      at: new Date(BASE_EPOCH_MS + windowMs).toISOString(),
+      t_ms: Math.round(windowMs + 110),
+      components: Object.fromEntries(models.map((m, i) => [m.id, cumErrors[i] + cum.extra(windowMs, i)])),
+    })
   }
 
   const window: TracingWindow = {
@@ -496,19 +573,34 @@ export async function generateBundleDir(opts: GenerateOptions): Promise<Generate
         ended_cleanly: false,
         close_error: null,
       }
+  const version = opts.version ?? '0.55.0'
+  const config = opts.withConfig ? configCollection(models) : null
   const facts: PipelineFacts = {
     api: {url: 'http://127.0.0.1:8686', generation: opts.withEdges ? 'graphql' : 'grpc', detection: ['synthetic bundle (bench/generate-bundle)']},
-    version: '0.55.0',
-    version_string: '0.55.0 (vdiag-demo x86_64-unknown-linux-gnu)',
+    version,
+    version_string: `${version} (vdiag-demo x86_64-unknown-linux-gnu)`,
     hostname: 'synthetic-host',
     components: models.map((m) => ({id: m.id, kind: m.kind, type: m.type, outputs: ['_default']})),
-    edges: opts.withEdges ? [{from: IDS.source, to: IDS.transform}, {from: IDS.transform, to: IDS.sink}] : null,
-    edges_source: opts.withEdges ? 'graphql' : 'none',
+    edges: opts.withEdges ? [{from: IDS.source, to: IDS.transform}, {from: IDS.transform, to: IDS.sink}] : config ? config.collection.edges.map((e) => ({from: e.from, to: e.to})) : null,
+    edges_source: opts.withEdges ? 'graphql' : config ? 'config' : 'none',
   }
 
   await writeJson(path.join(dir, ENTRY.pipeline), facts)
   await writeJson(path.join(dir, ENTRY.tracing), tracing)
   await fs.writeFile(path.join(dir, ENTRY.metrics), snapshots.map((s) => JSON.stringify(s)).join('\n') + '\n')
+  if (withPrometheus) await fs.writeFile(path.join(dir, ENTRY.prometheus), scrapes.map((s) => JSON.stringify(s)).join('\n') + '\n')
+  if (opts.withErrorsStream) await fs.writeFile(path.join(dir, ENTRY.errors), errorTicks.map((s) => JSON.stringify(s)).join('\n') + '\n')
+  if (config) {
+    await fs.mkdir(path.join(dir, ENTRY.configDir), {recursive: true})
+    await fs.writeFile(path.join(dir, config.entry), config.text)
+    await writeJson(path.join(dir, ENTRY.configIndex), config.collection)
+  }
+  const logs = opts.withLogs ? logCollection(startedAt, endedAt) : null
+  if (logs) {
+    await fs.mkdir(path.join(dir, ENTRY.logsDir), {recursive: true})
+    await fs.writeFile(path.join(dir, logs.entry), logs.text)
+    await writeJson(path.join(dir, ENTRY.logsIndex), logs.collection)
+  }
   await writeJson(path.join(dir, ENTRY.host), {os: {platform: 'linux', release: '6.1.0'}, cpu: {cores: 2}, node: process.version, synthetic: true})
   const draft: Omit<Manifest, 'files'> = {
     format: FORMAT_NAME,
@@ -534,6 +626,10 @@ export async function generateBundleDir(opts: GenerateOptions): Promise<Generate
       tracing: withTracing ? {status: 'ok', duration_ms: Math.round(windowMs)} : {status: 'skipped', duration_ms: 3, detail: tracing.reason ?? undefined},
       metrics: {status: 'ok', duration_ms: Math.round(windowMs)},
       host: {status: 'ok', duration_ms: 40},
+      ...(withPrometheus ? {internal_metrics: {status: 'ok' as const, duration_ms: Math.round(windowMs), detail: `${scrapes.length} scrapes, 0 failed`}} : {}),
+      ...(opts.withErrorsStream ? {errors: {status: 'ok' as const, duration_ms: Math.round(windowMs), detail: `${errorTicks.length} samples via grpc`}} : {}),
+      ...(config ? {config: {status: 'ok' as const, duration_ms: 5, detail: `1 of 1 files, ${config.collection.edges.length} edges`}} : {}),
+      ...(logs ? {logs: {status: 'ok' as const, duration_ms: 8}} : {}),
     },
     counts: {
       payloads: withTracing ? payload + 1 : 0,
@@ -553,6 +649,192 @@ export async function generateBundleDir(opts: GenerateOptions): Promise<Generate
   const manifest = await finaliseDirectory(dir, draft)
   const iterations = states.reduce((a, s) => a + s.iterations, 0)
   return {dir, spans: written, traces, iterations, window_ms: windowMs, manifest}
+}
+
+// ---------- internal metrics, error totals, config and logs ----------
+
+/** Vector's default latency histogram bounds, seconds. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+/** Which stage each kind's latency histogram measures, and the family it is published as. */
+const LATENCY_STAGE: Record<ComponentKind, string> = {source: 'send', transform: 'process', sink: 'send'}
+const LATENCY_FAMILY: Record<ComponentKind, string> = {source: 'source_send_latency_seconds', transform: 'component_latency_seconds', sink: 'http_client_rtt_seconds'}
+/** Events a buffer holds (Vector's default for source and transform buffers is 1000 per output). */
+const BUFFER_CAPACITY = 1000
+/** The admin API's error stream ticks about once a second: a few ticks per snapshot interval. */
+const ERROR_TICKS_PER_INTERVAL = 4
+
+interface Histogram {
+  sum: number
+  count: number
+  /** per bound, not cumulative */
+  counts: number[]
+}
+
+interface Bucket {
+  events: number[]
+  errors: number[]
+  own: number[]
+  blocked: number[]
+  cpu: number[]
+  latency: Histogram[]
+}
+
+interface IterationTotals {
+  events: number
+  errors: number
+  ownNs: number
+  blockedNs: number
+  cpuNs: number
+  latencyNs: number | null
+}
+
+function newHistogram(): Histogram {
+  return {sum: 0, count: 0, counts: LATENCY_BUCKETS.map(() => 0)}
+}
+
+function emptyBucket(): Bucket {
+  return {events: [0, 0, 0], errors: [0, 0, 0], own: [0, 0, 0], blocked: [0, 0, 0], cpu: [0, 0, 0], latency: [newHistogram(), newHistogram(), newHistogram()]}
+}
+
+function observe(h: Histogram, seconds: number): void {
+  h.sum += seconds
+  h.count++
+  const i = LATENCY_BUCKETS.findIndex((le) => seconds <= le)
+  if (i >= 0) h.counts[i]++
+}
+
+function addHistogram(into: Histogram, h: Histogram): void {
+  into.sum += h.sum
+  into.count += h.count
+  h.counts.forEach((n, i) => (into.counts[i] += n))
+}
+
+interface ScrapeContext {
+  phase: MetricsSnapshot['phase']
+  bucket: Bucket | null
+  dtMs: number
+  tMs: number
+  cumulative: number[]
+  cumErrors: number[]
+  cum: {cpu: number[]; discarded: number[]; latency: Histogram[]; extra: (tMs: number, k: number) => number}
+  blockedReadsBusy: boolean
+}
+
+/** One scrape as capture stores it (PrometheusScrape), from the simulated totals. */
+function scrapeAt(models: ComponentModel[], ctx: ScrapeContext): PrometheusScrape {
+  const {bucket, dtMs} = ctx
+  const types: PrometheusScrape['types'] = {}
+  const components: Record<string, PrometheusComponentSample> = {}
+  let samples = 0
+  const put = (sample: PrometheusComponentSample, family: string, type: PrometheusScrape['types'][string], series: PrometheusSeries) => {
+    ;(sample.metrics[family] ??= []).push(series)
+    types[family] = type
+    samples += series.buckets ? series.buckets.length + 3 : 1
+  }
+  const share = (ns: number) => Math.min(1, ns / 1e6 / Math.max(1, dtMs))
+  const blockedShare = (kind: ComponentKind) => {
+    const i = models.findIndex((m) => m.kind === kind)
+    return bucket && i >= 0 ? share(bucket.blocked[i]) : 0
+  }
+  const r4 = (x: number) => Math.round(x * 1e4) / 1e4
+  models.forEach((m, i) => {
+    const s: PrometheusComponentSample = {kind: m.kind, type: m.type, metrics: {}}
+    put(s, 'component_received_events_total', 'counter', {value: ctx.cumulative[i]})
+    put(s, 'component_sent_events_total', 'counter', {value: ctx.cumulative[i]})
+    put(s, 'component_errors_total', 'counter', {value: ctx.cumErrors[i] + ctx.cum.extra(ctx.tMs, i)})
+    // Vector publishes utilization every 5 s: the scrape at the start holds none yet.
+    if (ctx.phase !== 'start') {
+      const busy = bucket ? bucket.own[i] + (ctx.blockedReadsBusy ? bucket.blocked[i] : 0) : 0
+      put(s, 'utilization', 'gauge', {value: r4(share(busy))})
+    }
+    const h = ctx.cum.latency[i]
+    let cumulative = 0
+    const buckets = LATENCY_BUCKETS.map((le, k): [number, number] => [le, (cumulative += h.counts[k])])
+    put(s, LATENCY_FAMILY[m.kind], 'histogram', {sum: h.sum, count: h.count, buckets})
+    if (m.kind === 'transform') {
+      put(s, 'component_cpu_usage_ns_total', 'counter', {value: Math.round(ctx.cum.cpu[i])})
+      put(s, 'component_discarded_events_total', 'counter', {labels: {intentional: 'false'}, value: ctx.cum.discarded[i]})
+    }
+    // A buffer fills while the component reading it lets its writer wait.
+    const level = (kind: ComponentKind) => Math.round(blockedShare(kind) * BUFFER_CAPACITY)
+    if (m.kind === 'source') {
+      put(s, 'source_buffer_utilization_level', 'gauge', {labels: {output: '_default'}, value: level('source')})
+      put(s, 'source_buffer_max_size_events', 'gauge', {labels: {output: '_default'}, value: BUFFER_CAPACITY})
+    } else if (m.kind === 'transform') {
+      put(s, 'transform_buffer_utilization_level', 'gauge', {value: level('source')})
+      put(s, 'transform_buffer_max_size_events', 'gauge', {value: BUFFER_CAPACITY})
+    } else {
+      put(s, 'buffer_size_events', 'gauge', {labels: {stage: '0'}, value: level('transform')})
+      put(s, 'buffer_max_size_events', 'gauge', {labels: {stage: '0'}, value: BUFFER_CAPACITY})
+    }
+    components[m.id] = s
+  })
+  return {prefix: 'vector_', types, components, bytes: JSON.stringify(components).length, lines: samples, samples, skipped_lines: 0, unattributed: 0}
+}
+
+/** config/index.json for the three components (file → remap → http), as `--config` collects it. */
+function configCollection(models: ComponentModel[]): {entry: string; text: string; collection: ConfigCollection} {
+  const entry = configEntry(1, 'vector.yaml')
+  const [src, xf, sink] = models
+  const text = [
+    'sources:',
+    `  ${src.id}:`,
+    `    type: ${src.type}`,
+    '    include: ["/var/log/app/*.log"]',
+    'transforms:',
+    `  ${xf.id}:`,
+    `    type: ${xf.type}`,
+    `    inputs: ["${src.id}"]`,
+    "    source: '. = parse_json!(.message)'",
+    'sinks:',
+    `  ${sink.id}:`,
+    `    type: ${sink.type}`,
+    `    inputs: ["${xf.id}"]`,
+    '    uri: "http://127.0.0.1/ingest"',
+    '    auth:',
+    '      strategy: bearer',
+    '      token: "[REDACTED]"',
+    '',
+  ].join('\n')
+  const component = (m: ComponentModel, inputs: string[]) => ({id: m.id, kind: m.kind, type: m.type, inputs, outputs: [], entry})
+  return {
+    entry,
+    text,
+    collection: {
+      files: [{source: '/etc/vector/vector.yaml', entry, format: 'yaml', stored_as: 'yaml', layout: 'config', ok: true, components: models.map((m) => m.id)}],
+      components: [component(src, []), component(xf, [src.id]), component(sink, [xf.id])],
+      edges: [
+        {from: src.id, to: xf.id, output: null, input: src.id},
+        {from: xf.id, to: sink.id, output: null, input: xf.id},
+      ],
+      unresolved_inputs: [],
+      errors: [],
+      warnings: [],
+    },
+  }
+}
+
+/** logs/index.json: one file tail from the window and a journal unit that could not be read. */
+function logCollection(since: string, until: string): {entry: string; text: string; collection: LogCollection} {
+  const entry = logEntry(1, 'vector.log')
+  const lines = Array.from({length: 12}, (_, i) => {
+    const at = new Date(Date.parse(since) + i * 1000).toISOString()
+    return `${at}  WARN sink{component_id=http_out}: vector::sinks::util::retries: Retrying after error. error=Server responded with an error: 503 Service Unavailable`
+  })
+  const text = lines.join('\n') + '\n'
+  return {
+    entry,
+    text,
+    collection: {
+      since,
+      until,
+      max_bytes: 1024 * 1024,
+      sources: [
+        {spec: '/var/log/vector/vector.log', kind: 'file', entry, status: 'ok', selection: 'window', bytes_read: Buffer.byteLength(text), truncated: false, lines: lines.length, first_timestamp: lines.length ? since : null, last_timestamp: new Date(Date.parse(since) + 11_000).toISOString(), duration_ms: 3},
+        {spec: 'journal:vector', kind: 'journal', entry: null, status: 'failed', error: 'journalctl is not installed', selection: null, bytes_read: 0, truncated: false, lines: 0, first_timestamp: null, last_timestamp: null, duration_ms: 1},
+      ],
+    },
+  }
 }
 
 async function writeJson(file: string, value: unknown): Promise<void> {
@@ -579,6 +861,12 @@ function parseArgs(argv: string[]): GenerateOptions {
     else if (a === '--no-tracing') o.withTracing = false
     else if (a === '--edges') o.withEdges = true
     else if (a === '--utilization') o.withUtilization = true
+    else if (a === '--prometheus') o.withPrometheus = true
+    else if (a === '--blocked-reads-busy') o.blockedReadsBusy = true
+    else if (a === '--errors-stream') o.withErrorsStream = true
+    else if (a === '--config') o.withConfig = true
+    else if (a === '--logs') o.withLogs = true
+    else if (a === '--version') o.version = next()
     else throw new Error(`unknown argument ${a}`)
   }
   if (!o.dir) throw new Error('--out DIR is required')

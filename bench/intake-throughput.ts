@@ -14,7 +14,7 @@ import path from 'node:path'
 import {createGunzip} from 'node:zlib'
 import {ENTRY} from '../src/bundle/format.js'
 import type {IntakeStats} from '../src/intake/server.js'
-import {runJsonChild, startServiceChild} from './child.js'
+import {cpuProfArgs, runJsonChild, startServiceChild} from './child.js'
 import type {Recording} from './record-payloads.js'
 import {median, round} from './stats.js'
 import type {BenchResult} from './result.js'
@@ -47,10 +47,16 @@ interface BaselineResult {
   spans: number
   bytes: number
   ms: number
+  cpu_ms: number
+}
+interface Cpu {
+  user: number
+  system: number
 }
 interface StopAnswer {
   stats: IntakeStats
   rejects: string[]
+  cpu: Cpu
   peak_rss_mb: number | null
 }
 
@@ -63,23 +69,26 @@ export async function countGzipLines(file: string): Promise<number> {
   return n
 }
 
-async function intakeRound(rec: Recording, o: IntakeBenchOptions): Promise<{load: LoadResult; stored: number; peakRssMb: number | null; stop: StopAnswer}> {
+async function intakeRound(rec: Recording, o: IntakeBenchOptions): Promise<{load: LoadResult; stored: number; peakRssMb: number | null; cpuMs: number; stop: StopAnswer}> {
   const staging = await mkdtemp(path.join(os.tmpdir(), 'vdiag-bench-intake-'))
-  const intake = await startServiceChild<{url: string; pid: number}>('intake-process.js', ['--dir', staging], {timeoutMs: START_TIMEOUT_MS})
+  const intake = await startServiceChild<{url: string; pid: number}>('intake-process.js', ['--dir', staging], {timeoutMs: START_TIMEOUT_MS, nodeArgs: cpuProfArgs()})
   try {
+    const cpu0 = await intake.request<Cpu>('cpu', START_TIMEOUT_MS)
     const load = await runJsonChild<LoadResult>('load-generator.js', ['--recording', rec.dir, '--url', intake.ready.url, '--spans', String(o.spans), '--concurrency', String(o.concurrency)], {
       timeoutMs: PHASE_TIMEOUT_MS,
     })
     const stop = await intake.request<StopAnswer>('stop', PHASE_TIMEOUT_MS)
     const stored = await countGzipLines(path.join(staging, ENTRY.spans))
-    return {load, stored, peakRssMb: stop.peak_rss_mb, stop}
+    // includes closing (the last gzip block, the index): work the intake does for these spans
+    const cpuMs = (stop.cpu.user - cpu0.user + stop.cpu.system - cpu0.system) / 1000
+    return {load, stored, peakRssMb: stop.peak_rss_mb, cpuMs, stop}
   } finally {
     await intake.stop()
     await rm(staging, {recursive: true, force: true})
   }
 }
 
-function protocolResult(rec: Recording, load: LoadResult[], base: BaselineResult[], stored: number[], rss: (number | null)[], o: IntakeBenchOptions) {
+function protocolResult(rec: Recording, load: LoadResult[], base: BaselineResult[], stored: number[], rss: (number | null)[], cpuMs: number[], o: IntakeBenchOptions) {
   const rates = load.map((l) => (l.spans_sent * 1000) / l.ms)
   const mbs = load.map((l) => l.bytes / 1000 / l.ms)
   const baseRates = base.map((b) => (b.spans * 1000) / b.ms)
@@ -88,6 +97,9 @@ function protocolResult(rec: Recording, load: LoadResult[], base: BaselineResult
   const lost = load.reduce((a, l, i) => a + (l.spans_sent - stored[i]), 0)
   const peak = rss.every((r) => r !== null) ? Math.max(...(rss as number[])) : null
   const ratio = value / baseline
+  // per CPU-second of the process doing the work (all its threads): what a loaded machine distorts least
+  const cpuRate = median(load.map((l, i) => (l.spans_sent * 1000) / cpuMs[i]))
+  const baseCpuRate = median(base.map((b) => (b.spans * 1000) / b.cpu_ms))
   return {
     value: Math.round(value),
     baseline: Math.round(baseline),
@@ -95,12 +107,15 @@ function protocolResult(rec: Recording, load: LoadResult[], base: BaselineResult
     unit: 'spans/s',
     mb_per_s: round(median(mbs), 1),
     baseline_mb_per_s: round(median(base.map((b) => b.bytes / 1000 / b.ms)), 1),
+    spans_per_cpu_s: Math.round(cpuRate),
+    baseline_spans_per_cpu_s: Math.round(baseCpuRate),
+    cpu_ratio: round(cpuRate / baseCpuRate),
     spans_per_round: load[0]?.spans_sent ?? 0,
     payloads_per_round: load[0]?.payloads ?? 0,
     bytes_per_span: round(rec.bytes / rec.spans, 0),
     spans_lost: lost,
     peak_rss_mb: peak,
-    rounds: {intake_spans_per_s: rates.map(Math.round), baseline_spans_per_s: baseRates.map(Math.round), stored_lines: stored, peak_rss_mb: rss},
+    rounds: {intake_spans_per_s: rates.map(Math.round), baseline_spans_per_s: baseRates.map(Math.round), intake_cpu_ms: cpuMs.map(Math.round), baseline_cpu_ms: base.map((b) => Math.round(b.cpu_ms)), stored_lines: stored, peak_rss_mb: rss},
     concurrency: o.concurrency,
     pass: ratio >= INTAKE_MIN_RATIO && lost === 0 && peak !== null && peak <= INTAKE_MAX_RSS_MB,
   }
@@ -108,7 +123,7 @@ function protocolResult(rec: Recording, load: LoadResult[], base: BaselineResult
 
 export async function benchIntake(o: IntakeBenchOptions): Promise<BenchResult> {
   const perProtocol: Record<string, ReturnType<typeof protocolResult>> = {}
-  const data = o.recordings.map(() => ({load: [] as LoadResult[], base: [] as BaselineResult[], stored: [] as number[], rss: [] as (number | null)[]}))
+  const data = o.recordings.map(() => ({load: [] as LoadResult[], base: [] as BaselineResult[], stored: [] as number[], rss: [] as (number | null)[], cpu: [] as number[]}))
   for (let r = 0; r < o.rounds; r++) {
     for (const [k, rec] of o.recordings.entries()) {
       const d = data[k]
@@ -119,6 +134,7 @@ export async function benchIntake(o: IntakeBenchOptions): Promise<BenchResult> {
           d.load.push(x.load)
           d.stored.push(x.stored)
           d.rss.push(x.peakRssMb)
+          d.cpu.push(x.cpuMs)
           if (x.stop.rejects.length) o.log(`  intake refused payloads: ${x.stop.rejects.join('; ')}`)
         })
       // alternate which goes first, so a drift in machine load hits both alike
@@ -133,11 +149,11 @@ export async function benchIntake(o: IntakeBenchOptions): Promise<BenchResult> {
       const b = d.base.at(-1)!
       o.log(
         `  intake v${rec.protocol} round ${r + 1}: ${Math.round((l.spans_sent * 1000) / l.ms)} spans/s (${l.spans_sent} sent, ${d.stored.at(-1)} stored, ` +
-          `${d.rss.at(-1)} MB peak) vs unpack ${Math.round((b.spans * 1000) / b.ms)} spans/s`,
+          `${d.rss.at(-1)} MB peak, ${Math.round((l.spans_sent * 1000) / d.cpu.at(-1)!)} spans/CPU-s) vs unpack ${Math.round((b.spans * 1000) / b.ms)} spans/s (${Math.round((b.spans * 1000) / b.cpu_ms)} spans/CPU-s)`,
       )
     }
   }
-  for (const [k, rec] of o.recordings.entries()) perProtocol[`v${rec.protocol}`] = protocolResult(rec, data[k].load, data[k].base, data[k].stored, data[k].rss, o)
+  for (const [k, rec] of o.recordings.entries()) perProtocol[`v${rec.protocol}`] = protocolResult(rec, data[k].load, data[k].base, data[k].stored, data[k].rss, data[k].cpu, o)
   const all = Object.values(perProtocol)
   const head = all[0]
   return {
@@ -147,6 +163,7 @@ export async function benchIntake(o: IntakeBenchOptions): Promise<BenchResult> {
     unit: head.unit,
     headline: `v${o.recordings[0].protocol}`,
     mb_per_s: head.mb_per_s,
+    cpu_ratio: head.cpu_ratio,
     spans_lost: all.reduce((a, p) => a + p.spans_lost, 0),
     peak_rss_mb: all.some((p) => p.peak_rss_mb === null) ? null : Math.max(...all.map((p) => p.peak_rss_mb as number)),
     protocols: perProtocol,

@@ -3,12 +3,15 @@
  * recorded payloads (cycled, see payloadPlan) to a trace intake over
  * loopback as fast as it accepts them: keep-alive connections, PUT, the
  * headers dd-trace sent. Prints one JSON line with what it sent and how long
- * it took from the first request to the last response.
+ * it took from the first request to the last response. Each pass through
+ * the recording gets fresh ids (payload-ids.ts): real traffic never repeats a
+ * payload, and the store sets repeats aside.
  *
  *   node dist/bench/load-generator.js --recording DIR --url URL --spans N [--concurrency 2]
  */
 import http from 'node:http'
 import {parseArgs} from 'node:util'
+import {cycleBody, idOffsets} from './payload-ids.js'
 import {loadRecording, payloadPlan} from './record-payloads.js'
 
 const {values} = parseArgs({options: {recording: {type: 'string'}, url: {type: 'string'}, spans: {type: 'string'}, concurrency: {type: 'string', default: '2'}}})
@@ -17,6 +20,8 @@ const rec = await loadRecording(values.recording)
 const plan = payloadPlan(rec.payloads, Number(values.spans))
 const concurrency = Number(values.concurrency)
 const target = new URL(values.url)
+const version = (i: number) => (rec.payloads[i].path === '/v0.5/traces' ? 'v0.5' : 'v0.4')
+const offsets = rec.bodies.map((b, i) => idOffsets(version(i), b))
 const agent = new http.Agent({keepAlive: true, maxSockets: concurrency})
 
 const statuses: Record<string, number> = {}
@@ -25,9 +30,10 @@ let spansAccepted = 0
 let bytes = 0
 let next = 0
 
-function put(i: number): Promise<number> {
+function put(k: number): Promise<number> {
+  const i = plan.order[k]
   const p = rec.payloads[i]
-  const body = rec.bodies[i]
+  const body = cycleBody(rec.bodies[i], offsets[i], Math.floor(k / rec.payloads.length))
   return new Promise((resolve, reject) => {
     const req = http.request(
       {host: target.hostname, port: target.port, path: p.path, method: 'PUT', agent, headers: {...p.headers, 'content-length': body.length}},
@@ -44,8 +50,9 @@ function put(i: number): Promise<number> {
 
 async function worker(): Promise<void> {
   while (next < plan.order.length) {
-    const i = plan.order[next++]
-    const status = await put(i)
+    const k = next++
+    const i = plan.order[k]
+    const status = await put(k)
     statuses[status] = (statuses[status] ?? 0) + 1
     spansSent += rec.payloads[i].spans
     bytes += rec.payloads[i].bytes

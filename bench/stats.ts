@@ -5,8 +5,12 @@
  */
 import os from 'node:os'
 
+/** The middle sample; the mean of the two middle ones for an even count. */
 export function median(xs: readonly number[]): number {
-  return percentile(xs, 50)
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
 /** Nearest-rank percentile (p in 0..100); NaN for no samples. */

@@ -3,6 +3,7 @@ import {BaseCommand} from '../src/cli/base-command.js'
 import {apiFlag, durationFlag, tokenFlag} from '../src/cli/flags.js'
 import {usageError} from '../src/errors.js'
 import {parseListen} from '../src/capture/listen.js'
+import {DEFAULT_AGENT_URL, parseAgentUrl} from '../src/intake/agent-url.js'
 import {DEFAULT_DURATION_MS, DEFAULT_INTERVAL_MS, DEFAULT_MAX_SPANS, MIN_INTERVAL_MS, type CaptureOptions} from '../src/capture/options.js'
 
 export default class Capture extends BaseCommand {
@@ -10,6 +11,8 @@ export default class Capture extends BaseCommand {
   static override description = `Attaches to the pipeline's admin API, opens an internal-tracing window for --duration (the pipeline ends it by itself even if vdiag is killed), receives the spans in a local Datadog-compatible intake, snapshots component metrics every --interval and host facts, and writes one redacted, checksummed archive.
 
 Against a pipeline without the /tracing extension (stock Vector), it captures metrics and host facts only and says so.
+
+--via agent puts vdiag between the pipeline and your Datadog Agent: every request goes on to the Agent unchanged (original bytes, not redacted) and the Agent's answer comes back, while vdiag keeps its copy. If the Agent is down or slow, vdiag answers the pipeline itself at once, keeps the spans, and the bundle says what the Agent missed.
 
 Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial bundle when the pipeline went away mid-window); 2 bad flags; 130 interrupted (a partial bundle was written).`
   static override examples = [
@@ -31,6 +34,8 @@ Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial
     'metrics-url': Flags.string({description: "Prometheus exposition of Vector's internal metrics [default: try http://127.0.0.1:9598/metrics once]", helpValue: '<url>'}),
     config: Flags.string({description: "a Vector config file or folder to include, redacted; gives the topology (repeatable)", multiple: true, helpValue: '<path>'}),
     logs: Flags.string({description: "a log file, or journal:UNIT, whose tail from the window is included, redacted (repeatable)", multiple: true, helpValue: '<path>'}),
+    via: Flags.string({description: "where the pipeline's spans go: local (vdiag only) or agent (vdiag forwards every request to the Datadog Agent and keeps a copy)", options: ['local', 'agent'], default: 'local'}),
+    'agent-url': Flags.string({description: `the Datadog Agent for --via agent [default: ${DEFAULT_AGENT_URL}]`, helpValue: '<url>'}),
     listen: Flags.string({description: 'bind the span intake to this address instead of 127.0.0.1, for a pipeline in another network namespace (prints a warning)', helpValue: '<ip[:port]>'}),
     'dry-run': Flags.boolean({description: 'attach, check tracing and metrics, print the plan; switch nothing on', default: false}),
     demo: Flags.boolean({description: 'start the built-in demo pipeline, capture from it, and stop it', default: false}),
@@ -43,6 +48,7 @@ Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial
     const intervalMs = flags.interval ?? Math.min(DEFAULT_INTERVAL_MS, durationMs)
     if (intervalMs < MIN_INTERVAL_MS) throw usageError(`--interval ${intervalMs}ms is below the minimum of ${MIN_INTERVAL_MS / 1000}s`, 'e.g. --interval 5s')
     if (flags.demo && this.argv.some((a) => a === '--api' || a.startsWith('--api='))) throw usageError('--demo and --api cannot be used together', '--demo starts its own pipeline on free ports')
+    if (flags['agent-url'] !== undefined && flags.via !== 'agent') throw usageError('--agent-url only applies with --via agent', `e.g. --via agent --agent-url ${flags['agent-url']}`)
     const opts: CaptureOptions = {
       api: flags.api,
       token: flags.token,
@@ -61,6 +67,8 @@ Exit codes: 0 bundle written; 1 could not capture (nothing written, or a partial
       logs: flags.logs ?? [],
       dryRun: flags['dry-run'],
       listen: flags.listen === undefined ? undefined : parseListen(flags.listen),
+      via: flags.via as 'local' | 'agent',
+      agentUrl: flags.via === 'agent' ? parseAgentUrl(flags['agent-url'] ?? DEFAULT_AGENT_URL, '--agent-url').origin : undefined,
     }
     // At a terminal: which pipeline (without --api) and consent; elsewhere flags and defaults decide (src/cli/guided/flow.ts).
     const {prepareGuidedCapture} = await import('../src/cli/guided/flow.js')

@@ -6,9 +6,12 @@
 import {ENTRY, type Manifest, type MetricsSnapshot, type PipelineFacts, type TracingRecord} from '../bundle/format.js'
 import type {ComponentKind} from '../protocol/tracing-control.js'
 import {readJsonEntry, readNdjsonEntry} from './bundle-files.js'
+import {readCollectedFiles} from './collected-files.js'
 import {aggregateComponents, seenComponents} from './component-stats.js'
 import {runDetectors} from './detectors/index.js'
+import {readErrorTotals} from './error-totals.js'
 import {componentMetrics} from './metrics.js'
+import {readPrometheusSeries} from './prometheus-series.js'
 import {round} from './round.js'
 import {readSpans, spanExtent} from './span-reader.js'
 import {buildSpanTree} from './span-tree.js'
@@ -33,11 +36,14 @@ export async function analyseBundle(opened: OpenedBundleInput, opts: {path?: str
   const facts = await readJsonEntry<PipelineFacts>(root, ENTRY.pipeline, problems)
   const tracing = await readJsonEntry<TracingRecord>(root, ENTRY.tracing, problems)
   const snapshots = (await readNdjsonEntry<MetricsSnapshot>(root, ENTRY.metrics, problems, MAX_METRIC_SNAPSHOTS)) ?? []
+  const prometheus = await readPrometheusSeries(root, problems)
+  const errorTotals = await readErrorTotals(root, problems)
+  const collected = await readCollectedFiles(root, problems)
 
   const table = await readSpans(root)
   const tree = buildSpanTree(table)
   const window = analysisWindow(manifest, tracing, spanExtent(table))
-  const topology = buildTopology(facts, seenComponents(table, tree))
+  const topology = buildTopology(facts, seenComponents(table, tree), collected.configTopology)
   const info = new Map(topology.components.map((c) => [c.id, c]))
   const kindOf = (c: number): ComponentKind => info.get(table.components.values[c])?.kind ?? 'transform'
   const {components, timeline} = aggregateComponents(table, tree, window, kindOf)
@@ -85,8 +91,11 @@ export async function analyseBundle(opened: OpenedBundleInput, opts: {path?: str
       order: topology.order,
     },
     components,
-    metrics: componentMetrics(snapshots, window.startIso),
+    metrics: componentMetrics(snapshots, window.startIso, {prometheus, errors: errorTotals}),
     timeline,
+    internal_metrics: prometheus?.summary ?? null,
+    config: collected.config,
+    logs: collected.logs,
   }
   const view: AnalysisView = {result, depth: topology.depth}
   return {...result, findings: runDetectors(view)}

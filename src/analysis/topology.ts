@@ -1,5 +1,6 @@
 import type {ComponentInfo, Edge, PipelineFacts} from '../bundle/format.js'
 import {COMPONENT_KINDS, STAGES, type ComponentKind} from '../protocol/tracing-control.js'
+import type {ConfigTopology} from './collected-files.js'
 
 export interface Topology {
   components: ComponentInfo[]
@@ -26,11 +27,17 @@ export interface SeenComponent {
 
 /**
  * Topology from the pipeline facts; without edges (the gRPC API gives none)
- * sources feed transforms feed sinks, which is the best order the kinds allow
- * and is flagged as inferred so reports can say so.
+ * from the config files' `inputs` (capture copies them into the facts; an
+ * older or hand-made bundle may only have config/index.json); else sources
+ * feed transforms feed sinks, which is the best order the kinds allow and is
+ * flagged as inferred so reports can say so.
  */
-export function buildTopology(facts: PipelineFacts | null, seen: SeenComponent[]): Topology {
-  const components: ComponentInfo[] = facts?.components ? facts.components.map((c) => ({...c})) : []
+export function buildTopology(facts: PipelineFacts | null, seen: SeenComponent[], config: ConfigTopology | null = null): Topology {
+  const components: ComponentInfo[] = Array.isArray(facts?.components) ? facts.components.map((c) => ({...c})) : []
+  // The config names components only when the API listed none: a stale file must not add components that are not running.
+  if (components.length === 0 && config) {
+    for (const c of config.components) components.push({id: c.id, kind: c.kind, type: c.type ?? 'unknown', outputs: []})
+  }
   const known = new Set(components.map((c) => c.id))
   for (const s of seen) {
     if (known.has(s.id)) continue
@@ -39,13 +46,19 @@ export function buildTopology(facts: PipelineFacts | null, seen: SeenComponent[]
   }
   components.sort((a, b) => KIND_RANK[a.kind] - KIND_RANK[b.kind] || a.id.localeCompare(b.id))
 
-  const given = facts?.edges ?? null
+  const usable = (list: Edge[] | null | undefined): Edge[] =>
+    Array.isArray(list) ? list.filter((e) => e && known.has(e.from) && known.has(e.to)) : []
+  const given = usable(facts?.edges)
+  const fromConfig = usable(config?.edges)
   let edges: Edge[]
   let inferred = false
   let edgesSource: Topology['edges_source']
-  if (given && given.length > 0) {
-    edges = given.filter((e) => known.has(e.from) && known.has(e.to))
+  if (given.length > 0) {
+    edges = given
     edgesSource = facts?.edges_source === 'config' ? 'config' : 'graphql'
+  } else if (fromConfig.length > 0) {
+    edges = fromConfig
+    edgesSource = 'config'
   } else if (components.length > 1) {
     edges = inferEdges(components)
     inferred = true

@@ -77,7 +77,35 @@ export interface IntervalRate {
   dropped_events?: number | null
   /** Vector's `utilization` gauge at the interval's end, when scraped. */
   utilization: number | null
+  /** The following come from the Prometheus scrapes (internal_metrics); null when not scraped. Always written by analyseBundle. */
+  /** Mean `component_latency_seconds` of the events observed in the interval, ms. */
+  latency_mean_ms?: number | null
+  /** Mean `source_send_latency_seconds` in the interval, ms. */
+  send_latency_mean_ms?: number | null
+  /** Mean `http_client_rtt_seconds` in the interval, ms. */
+  http_rtt_mean_ms?: number | null
+  /** Fullest buffer of the component at the interval's end (events over capacity), 0..1. */
+  buffer_utilization?: number | null
+  /** `component_discarded_events_total` increase in the interval. */
+  discarded_events?: number | null
+  /** `component_cpu_usage_ns_total` increase over the interval's length: CPU cores in use (1 = one core). */
+  cpu_usage?: number | null
 }
+
+/** A latency distribution from a Prometheus histogram (or summary) of the internal metrics. */
+export interface LatencyStats {
+  /** Observations (histogram count increase); null for a gauge of means. */
+  count: number | null
+  mean_ms: number | null
+  /** Estimated from the buckets (linear within a bucket, as Prometheus' histogram_quantile); a summary's own quantiles. */
+  p50_ms: number | null
+  p95_ms: number | null
+  p99_ms: number | null
+  /** `window`: increase between the first and last scrape; `lifetime`: a single scrape, since the pipeline started. */
+  scope: 'window' | 'lifetime'
+}
+
+export type ErrorsSource = 'errors_stream' | 'snapshots' | 'prometheus'
 
 export interface ComponentMetrics {
   id: string
@@ -93,6 +121,72 @@ export interface ComponentMetrics {
   sent_eps: number | null
   /** mean of the interval utilization values, when scraped */
   utilization: number | null
+  /** The following are always written by analyseBundle (null when the bundle lacks the data). */
+  /** highest `utilization` seen, and how many scrapes held the gauge */
+  utilization_max?: number | null
+  utilization_samples?: number
+  /** errors over the capture per second, and where `errors` came from */
+  errors_per_s?: number | null
+  errors_source?: ErrorsSource | null
+  /** `component_latency_seconds` (transforms: time in the transform incl. its input queue) */
+  latency?: LatencyStats | null
+  /** `source_send_latency_seconds` / `source_send_batch_latency_seconds` (sources blocked on downstream) */
+  send_latency?: LatencyStats | null
+  send_batch_latency?: LatencyStats | null
+  /** `http_client_rtt_seconds` (sinks' requests) */
+  http_rtt?: LatencyStats | null
+  /** fullest buffer seen (events over capacity, 0..1) and the most events seen in one buffer */
+  buffer_utilization_max?: number | null
+  buffer_events_max?: number | null
+  /** `component_discarded_events_total` increase over the capture */
+  discarded_events?: number | null
+  /** mean CPU cores in use over the capture (`component_cpu_usage_ns_total`) */
+  cpu_usage?: number | null
+}
+
+/** What the bundle's Prometheus scrapes held (metrics/prometheus.ndjson). */
+export interface InternalMetricsSummary {
+  scrapes: number
+  failed: number
+  /** Namespace prefix of the families (`vector_`), null when no Vector family was seen. */
+  prefix: string | null
+  /** Families seen in at least one scrape (without the prefix). */
+  families: string[]
+  /** Components with at least one `utilization` sample. */
+  utilization_components: number
+  /** The first scrape error, when some failed. */
+  first_error: string | null
+}
+
+/** The config files captured with --config (config/index.json), without their content. */
+export interface ConfigSummary {
+  files: {source: string; entry: string | null; format: string | null; ok: boolean; error: string | null; components: string[]}[]
+  /** Components and edges the files define, and `inputs` that matched nothing. */
+  component_count: number
+  edge_count: number
+  unresolved_inputs: number
+  errors: {source: string; error: string}[]
+  warnings: string[]
+}
+
+/** The log tails captured with --logs (logs/index.json), without their content. */
+export interface LogsSummary {
+  since: string | null
+  until: string | null
+  max_bytes: number | null
+  sources: {
+    spec: string
+    kind: string
+    entry: string | null
+    status: string
+    error: string | null
+    selection: string | null
+    lines: number
+    bytes_read: number
+    truncated: boolean
+    first_timestamp: string | null
+    last_timestamp: string | null
+  }[]
 }
 
 export interface TimelineIteration {
@@ -145,5 +239,9 @@ export interface AnalysisResult {
   metrics: ComponentMetrics[]
   /** Per component, iterations over the window (capped sample for reports). */
   timeline: Record<string, TimelineIteration[]>
+  /** Always written by analyseBundle: null when the bundle has no such entry. */
+  internal_metrics?: InternalMetricsSummary | null
+  config?: ConfigSummary | null
+  logs?: LogsSummary | null
   findings: Finding[]
 }

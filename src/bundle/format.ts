@@ -222,6 +222,8 @@ export interface Manifest {
     max_spans: number
     via: 'local' | 'agent'
     intake: string | null
+    /** --via agent: the Datadog Agent the pipeline's requests were forwarded to, and how that went. */
+    agent?: AgentRecord
   }
   pipeline: {
     api_generation: ApiGeneration
@@ -236,6 +238,65 @@ export interface Manifest {
   counts: SpanCounts
   redaction: RedactionAudit
   files: FileEntry[]
+}
+
+// ---------- the Datadog Agent (capture --via agent) ----------
+
+/** The Agent's `/info`, asked once before the window with a bounded timeout. */
+export interface AgentInfoRecord {
+  /** Something answered HTTP at the Agent's address (even if /info itself failed). */
+  reachable: boolean
+  http_status: number | null
+  version: string | null
+  endpoints: string[] | null
+  /** Why /info could not be asked or read, in plain words; null when it answered. */
+  error: string | null
+  checked_at: string
+  duration_ms: number
+}
+
+/**
+ * What became of the requests the pipeline sent through vdiag's tee. Each
+ * request is counted once in exactly one of forwarded_ok, agent_errors,
+ * failed and not_tried (they add up to `requests`).
+ */
+export interface AgentForwardCounts {
+  requests: number
+  /** The Agent answered 2xx (relayed to the pipeline, or to a background probe). */
+  forwarded_ok: number
+  /** The Agent answered with another status, relayed to the pipeline as it was. */
+  agent_errors: number
+  /** Sent to the Agent, which did not answer within the deadline or broke the connection. */
+  failed: number
+  /** Not sent: the Agent had just failed, so vdiag answered at once (circuit breaker open). */
+  not_tried: number
+  /** Requests the pipeline got vdiag's own answer to instead of the Agent's. */
+  answered_locally: number
+  trace_payloads: number
+  /** Trace payloads the Agent did not accept (no 2xx); their spans are in the bundle all the same. */
+  trace_payloads_missed: number
+  spans_missed: number
+  /** Times the Agent went from answering to not answering. */
+  outages: number
+  /** Background requests sent to find out whether the Agent was back. */
+  probes: number
+  last_error: string | null
+}
+
+export interface AgentRecord {
+  url: string
+  info: AgentInfoRecord
+  /** How long the tee waited for the Agent's answer to one request before answering the pipeline itself. */
+  deadline_ms: number
+  forwarding: AgentForwardCounts
+  /**
+   * Seqs of the stored payloads redaction re-encoded (also flagged in the
+   * payload index): the Agent received the pipeline's original bytes, the
+   * bundle holds the redacted re-encoding. Every other stored payload is
+   * byte-identical to what the Agent received. Listed up to a cap.
+   */
+  reencoded_payloads: number[]
+  reencoded_payloads_total: number
 }
 
 // ---------- Prometheus internal metrics ----------

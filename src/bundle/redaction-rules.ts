@@ -5,16 +5,60 @@
  * rule is added, removed or made to match differently.
  */
 
-export const REDACTION_RULES_VERSION = 1
+export const REDACTION_RULES_VERSION = 2
 
-/** Replacement text for a value removed by `rule`. */
-export function redactedMarker(rule: string): string {
-  return `[REDACTED:${rule}]`
+/**
+ * Hex digits of a marker's tag (see `redactedMarker`): 24 bits keep two
+ * different secrets of one rule apart (a clash among 100 distinct values of
+ * one rule has a 0.03 % chance) while saying nothing about either value.
+ */
+export const TAG_HEX_LENGTH = 6
+
+/**
+ * Replacement text for a value removed by `rule`. Token-shaped secrets (the
+ * rules with `tagged`) carry a tag, `[REDACTED:aws-access-key-id#3f2a9c]`: a
+ * keyed hash of the value, the same everywhere in one bundle, so a component
+ * id holding a key still joins across files, and two different keys stay two.
+ */
+export function redactedMarker(rule: string, tag?: string): string {
+  return tag === undefined ? `[REDACTED:${rule}]` : `[REDACTED:${rule}#${tag}]`
 }
+
+const MARKER = new RegExp(`^\\[REDACTED:[a-z0-9-]+(?:#[0-9a-f]{${TAG_HEX_LENGTH}})?\\]$`)
+/** A marker's tag, for audit paths (which name places, not values). */
+export const MARKER_TAG = new RegExp(`(\\[REDACTED:[a-z0-9-]+)#[0-9a-f]{${TAG_HEX_LENGTH}}\\]`, 'g')
 
 /** True for a value that is already a marker, so it is never counted twice. */
 export function isRedactedMarker(value: string): boolean {
-  return value.startsWith('[REDACTED:') && /^\[REDACTED:[a-z0-9-]+\]$/.test(value)
+  return value.startsWith('[REDACTED:') && MARKER.test(value)
+}
+
+// ---------- references ----------
+
+// References say where a value comes from rather than what it is: `${VAR}`,
+// `${VAR:-default}` (and `-`, `:?`, `?`), `$VAR` and `SECRET[backend.key]`, as
+// Vector writes them (src/config/vars.rs, src/config/loading/secret.rs). A
+// sensitive key holding only references keeps them visible: support needs to
+// see that the password comes from `${DB_PASS}`, and the reference is not the
+// password. A bare `$VAR` counts only with an upper-case name:
+// `password=$ecretPa55` is far more likely a password starting with `$`.
+
+/** References without a default (or with an empty one): nothing in them to judge. */
+const BARE_REFERENCE = String.raw`\$\{[A-Za-z_][\w.]*(?::?[-?])?\}|\$[A-Z_][A-Z0-9_]*(?![\w.])|SECRET\[\w+\.[\w.]+\]`
+const ONLY_REFERENCES = new RegExp(String.raw`^\s*(?:(?:${BARE_REFERENCE})\s*)+$`)
+/** Exactly one `${VAR:-default}` (Vector allows any text but `}` in the default). */
+const ONE_DEFAULTED = /^(\s*\$\{[A-Za-z_][\w.]*(?::?[-?]))([^}]+)(\}\s*)$/
+
+/**
+ * How a value under a sensitive key is made of references: `kept` (nothing
+ * but references), a single `${VAR:-default}` whose default must be judged
+ * (`head` + default + `tail`), or null (a literal: redact it whole).
+ */
+export function referenceForm(value: string): 'kept' | {head: string; fallback: string; tail: string} | null {
+  if (!value.includes('$') && !value.includes('SECRET[')) return null
+  if (ONLY_REFERENCES.test(value)) return 'kept'
+  const one = ONE_DEFAULTED.exec(value)
+  return one ? {head: one[1]!, fallback: one[2]!, tail: one[3]!} : null
 }
 
 // ---------- key rules ----------
@@ -116,10 +160,20 @@ const ID_LAST_TOKENS = new Set([
 ])
 const ID_ANY_TOKENS = new Set(['trace', 'span', 'traceparent', 'commit', 'checksum', 'digest'])
 
+/**
+ * `id` alone, `component_id`, `sink_id` and kin hold names a person chose
+ * (component ids), not generated ids: a Datadog key inside one must be
+ * redacted, and the same way as where the id is an object key.
+ */
+const NAME_OWNER_TOKENS = new Set(['component', 'components', 'source', 'sources', 'transform', 'transforms', 'sink', 'sinks', 'input', 'inputs', 'output', 'outputs', 'pipeline'])
+
 export function isIdLikeTokens(tokens: readonly string[]): boolean {
   if (tokens.length === 0) return false
-  if (ID_LAST_TOKENS.has(tokens[tokens.length - 1]!)) return true
-  return tokens.some((t) => ID_ANY_TOKENS.has(t))
+  if (tokens.some((t) => ID_ANY_TOKENS.has(t))) return true
+  const last = tokens[tokens.length - 1]!
+  if (!ID_LAST_TOKENS.has(last)) return false
+  if ((last === 'id' || last === 'ids') && (tokens.length === 1 || NAME_OWNER_TOKENS.has(tokens[tokens.length - 2]!))) return false
+  return true
 }
 
 // ---------- value rules ----------
@@ -147,6 +201,8 @@ export interface ValueRuleSpec {
   apply?: (ctx: MatchContext, marker: string) => string | null
   /** Not applied to identifier fields (trace/span ids, digests). */
   skipIdFields?: boolean
+  /** The match is a self-contained token that can sit inside a name: its marker carries a tag (see `redactedMarker`). */
+  tagged?: boolean
 }
 
 const HEX_HAS_DIGIT_AND_LETTER = (s: string) => /[0-9]/.test(s) && /[a-f]/.test(s)
@@ -174,7 +230,9 @@ export const VALUE_RULES: readonly ValueRuleSpec[] = [
   {
     name: 'jwt',
     description: 'JSON Web Tokens (eyJ….eyJ….sig)',
-    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+    // Only a letter or digit before it rules a match out: `sink_eyJ…` is a JWT inside a component id.
+    pattern: /(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+    tagged: true,
   },
   {
     name: 'url-credentials',
@@ -198,21 +256,25 @@ export const VALUE_RULES: readonly ValueRuleSpec[] = [
     name: 'aws-access-key-id',
     description: 'AWS access key ids (AKIA…, ASIA…)',
     pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])/g,
+    tagged: true,
   },
   {
     name: 'github-token',
     description: 'GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)',
     pattern: /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9])/g,
+    tagged: true,
   },
   {
     name: 'slack-token',
     description: 'Slack tokens (xoxb-, xoxp-, …) and incoming-webhook URLs',
     pattern: /(?<![A-Za-z0-9])xox[abprse]-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/g,
+    tagged: true,
   },
   {
     name: 'vendor-token',
     description: 'other prefixed vendor keys (Stripe sk_live_/rk_live_, Google AIza…, npm_, GitLab glpat-)',
     pattern: /(?<![A-Za-z0-9])(?:[sr]k_live_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|glpat-[A-Za-z0-9_-]{20,})(?![A-Za-z0-9])/g,
+    tagged: true,
   },
   // `keyed-assignment` (key=value, key: value, "key": "value" in free text)
   // is applied here by the Redactor, because its rule name comes from KEY_RULES.
@@ -222,6 +284,7 @@ export const VALUE_RULES: readonly ValueRuleSpec[] = [
     pattern: /(?<![0-9A-Za-z])[0-9a-f]{40}(?![0-9A-Za-z])/g,
     apply: ddHexKey,
     skipIdFields: true,
+    tagged: true,
   },
   {
     name: 'datadog-api-key',
@@ -229,20 +292,50 @@ export const VALUE_RULES: readonly ValueRuleSpec[] = [
     pattern: /(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])/g,
     apply: ddHexKey,
     skipIdFields: true,
+    tagged: true,
   },
 ]
 
 /** Index in VALUE_RULES before which keyed assignments in text are handled. */
 export const KEYED_ASSIGNMENT_BEFORE = VALUE_RULES.findIndex((r) => r.name === 'datadog-app-key')
 
+/** A bare (unquoted) value in text: a `${VAR...}` or `SECRET[...]` reference whole, else up to a delimiter. */
+const BARE_VALUE = String.raw`(?:\$\{[A-Za-z_][\w.]*(?::?[-?][^}\n"'\\]*)?\}|SECRET\[\w+\.[\w.]+\]|[^\s"'&;,<>)}\]])+`
+
 /**
  * `key=value`, `key: value`, `"key": "value"` (also JSON escaped inside a
- * string), query strings and connection strings. Groups: 1 key, 2 separator,
- * 3 \"escaped\" value, 4 "double" value, 5 'single' value, 6 scheme word,
- * 7 bare value. Whether the key is sensitive is decided with KEY_RULES.
+ * string), `--key=value`, VRL's `.key = "value"`, query strings and connection strings. Groups: 1 key,
+ * 2 separator, 3 \"escaped\" value, 4 "double" value, 5 'single' value,
+ * 6 scheme word, 7 bare value. Whether the key is sensitive is decided with
+ * KEY_RULES.
  */
-export const KEYED_ASSIGNMENT =
-  /(?<![\w.-])\\?["']?([A-Za-z_][\w.-]{0,127})(\\?["']?\s*[:=]\s*)(?:\\"((?:[^"\\\n]|\\[^"])*?)\\"|"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'|(?:((?:Bearer|Basic|Token|Digest)\s+)?([^\s"'&;,<>)}\]]+)))/g
+export const KEYED_ASSIGNMENT = new RegExp(
+  String.raw`(?<![\w.-])(?:--?|\.)?\\?["']?([A-Za-z_][\w.-]{0,127})(\\?["']?\s*[:=]\s*)(?:\\"((?:[^"\\\n]|\\[^"])*?)\\"|"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'|(?:((?:Bearer|Basic|Token|Digest)\s+)?(${BARE_VALUE})))`,
+  'g',
+)
+
+/**
+ * `--flag value` in text (a command line in a log line): groups 1 flag name,
+ * 2 "double", 3 'single', 4 bare value. Only a sensitive flag name counts, and
+ * only a value that is not itself a flag (checked by the Redactor).
+ */
+export const FLAG_WITH_VALUE = new RegExp(
+  String.raw`(?<![\w.-])--?([A-Za-z][\w.-]{0,127})[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|(${BARE_VALUE}))`,
+  'g',
+)
+
+/**
+ * Words that follow a flag's name in prose ("pass it with --token or the
+ * VDIAG_API_TOKEN variable") rather than being its value. Only these stay:
+ * every other word after a sensitive flag is taken for its value.
+ */
+export const FLAG_PROSE_WORDS: ReadonlySet<string> = new Set([
+  'a', 'an', 'and', 'as', 'at', 'by', 'can', 'flag', 'for', 'from', 'if', 'in', 'instead', 'is', 'must', 'not', 'of',
+  'on', 'option', 'or', 'the', 'to', 'was', 'when', 'with',
+])
+
+/** `--name`, `-n` or `--name=value`: one argument of a command line (argv, or an array of strings in JSON). */
+export const FLAG_ARGUMENT = /^(--?)([A-Za-z][\w.-]*)(?:=([\s\S]*))?$/
 
 export const KNOWN_SECRET_RULE = {
   name: 'known-secret',

@@ -5,9 +5,13 @@
  * the audit (rule → count → where) that the manifest carries. The audit never
  * holds a redacted value, and field paths are built from already-redacted keys.
  */
+import {createHmac, randomBytes} from 'node:crypto'
 import type {RedactionAudit, RedactionHit} from './format.js'
 import {
   CUE,
+  FLAG_ARGUMENT,
+  FLAG_PROSE_WORDS,
+  FLAG_WITH_VALUE,
   isIdLikeTokens,
   isRedactedMarker,
   KEY_RULES,
@@ -15,9 +19,12 @@ import {
   KEYED_ASSIGNMENT_BEFORE,
   keyTokens,
   KNOWN_SECRET_RULE,
+  MARKER_TAG,
   MIN_KNOWN_SECRET_LENGTH,
   REDACTION_RULES_VERSION,
   redactedMarker,
+  referenceForm,
+  TAG_HEX_LENGTH,
   VALUE_RULES,
   type MatchContext,
   type ValueRuleSpec,
@@ -30,7 +37,33 @@ export interface RedactorOptions {
   enabled?: boolean
   /** Exact values to remove wherever they appear (e.g. the admin token). */
   extraSecrets?: string[]
+  /**
+   * Key of the hash behind markers' tags. Default: random per Redactor, held
+   * in memory only, so tags join within one bundle but cannot be checked
+   * against guessed values or matched across bundles. Tests pin it.
+   */
+  tagKey?: string | Uint8Array
 }
+
+export interface RedactJsonOptions {
+  /**
+   * Where `value` sits in its file, for audit paths: `components` for a bare
+   * map of component id → counters written under that field. A last segment
+   * of `components` also makes the value's keys names (see NAME_MAP_FIELDS).
+   */
+  pathPrefix?: string
+}
+
+/**
+ * Fields whose object value is a map keyed by names a person chose (component
+ * ids): such keys get the value rules only. A key rule there would take a
+ * component called `auth_logs` for an `auth` setting and redact its counters.
+ */
+export const NAME_MAP_FIELDS: ReadonlySet<string> = new Set(['components'])
+
+/** The first line of a private key block, and a line that can be inside one: base64 (alone, or ending a prefixed log line), blank, or an RFC 1421 header (Proc-Type, DEK-Info). */
+const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----/
+const PEM_BODY_LINE = /^\s*[A-Za-z0-9+/=]*\s*$|^.*[\s:][A-Za-z0-9+/=]{16,}\s*$|^[A-Za-z][A-Za-z-]*: /
 
 /** Per rule, the audit lists this many (file, field) places; the rest are counted in `where_more`. */
 export const MAX_WHERE_PER_RULE = 50
@@ -41,6 +74,8 @@ const KEY_CACHE_LIMIT = 20_000
 /** Short values found clean are remembered, up to this many (component ids and stage names repeat on every span). */
 const CLEAN_CACHE_LIMIT = 20_000
 const CLEAN_CACHE_MAX_LENGTH = 128
+/** Short values that needed redaction are remembered with their result too (a secret in a component id is on every span). */
+const DIRTY_CACHE_LIMIT = 5_000
 /** Field paths in the audit are cut to this length. */
 const MAX_FIELD_LENGTH = 200
 /** JSON deeper than this is a bug in the caller (or a cycle), not data. */
@@ -69,6 +104,12 @@ interface Place {
   count: number
 }
 
+/** A remembered redaction: the result and the rules it hit, replayed into the audit on reuse. */
+interface DirtyResult {
+  out: string
+  rules: string[]
+}
+
 interface RuleTally {
   count: number
   where: Map<string, Place>
@@ -84,10 +125,15 @@ export class Redactor {
   private readonly secretPattern: RegExp | null
   private readonly keyCache = new Map<string, KeyInfo>()
   private readonly cleanCache = new Set<string>()
+  private readonly dirtyCache = new Map<string, DirtyResult>()
   private readonly tallies = new Map<string, RuleTally>()
+  private readonly tagKey: string | Uint8Array
+  /** Rules hit by the redactString call in progress (for dirtyCache), or null when not recording. */
+  private recording: string[] | null = null
 
   constructor(opts: RedactorOptions = {}) {
     this.enabled = opts.enabled ?? true
+    this.tagKey = opts.tagKey ?? randomBytes(32)
     this.keyRules = KEY_RULES.map((r) => ({name: r.name, sequences: r.keys.map((k) => k.split('_'))}))
     this.valueRules = VALUE_RULES
     const variants = new Set<string>()
@@ -115,9 +161,47 @@ export class Redactor {
     return this.redactString(text, file, where, false)
   }
 
-  /** A deep copy of a JSON value with sensitive keys and secret-looking values replaced. */
-  redactJson<T>(value: T, file: string): T {
-    return this.walk(value, file, '', null, false, 0) as T
+  /**
+   * A redactor for the lines of one text file, given in order: each line as
+   * `redactText`, and a private key block spread over lines (a PEM dump in a
+   * log) goes from its BEGIN line through its END line, even though no
+   * single body line looks like a key. Body lines come back empty, so line
+   * numbers still match the original.
+   */
+  lineRedactor(file: string): (line: string) => string {
+    let end: string | null = null
+    return (line) => {
+      if (end !== null) {
+        const at = line.indexOf(end)
+        if (at >= 0) {
+          const rest = line.slice(at + end.length)
+          end = null
+          return rest === '' ? '' : this.redactText(rest, file)
+        }
+        if (PEM_BODY_LINE.test(line)) return ''
+        // Not key material after all (a quoted BEGIN line, a cut-off dump): back to line by line.
+        end = null
+      }
+      const out = this.redactText(line, file)
+      const begin = this.enabled ? PEM_BEGIN.exec(line) : null
+      if (begin) {
+        const close = `-----END ${begin[1]}PRIVATE KEY${begin[2] ?? ''}-----`
+        if (!line.includes(close, begin.index)) end = close
+      }
+      return out
+    }
+  }
+
+  /**
+   * A deep copy of a JSON value with sensitive keys and secret-looking values
+   * replaced. Keys holding a secret are renamed (`s3_[REDACTED:aws-access-key-id#3f2a9c]`),
+   * keys of name maps (NAME_MAP_FIELDS) get value rules only, arrays of
+   * strings are also read as command lines (`["--password", "x"]`), and a
+   * `__proto__` key stays an ordinary key.
+   */
+  redactJson<T>(value: T, file: string, options: RedactJsonOptions = {}): T {
+    const prefix = options.pathPrefix ?? ''
+    return this.walk(value, file, prefix, null, false, 0, NAME_MAP_FIELDS.has(lastSegment(prefix))) as T
   }
 
   /**
@@ -139,7 +223,7 @@ export class Redactor {
           continue
         }
       }
-      const flag = /^(--?)([A-Za-z][\w.-]*)(?:=([\s\S]*))?$/.exec(arg)
+      const flag = FLAG_ARGUMENT.exec(arg)
       if (flag && this.enabled) {
         const rule = this.keyInfo(flag[2]!).rule
         if (rule !== null) {
@@ -275,15 +359,52 @@ export class Redactor {
     return null
   }
 
-  /** The whole value goes (it sits under a sensitive key). Empty values and markers stay. */
+  /**
+   * The whole value goes (it sits under a sensitive key). Empty values,
+   * markers and references (`${VAR}`, `SECRET[b.k]`) stay; in a single
+   * `${VAR:-default}` only the default is judged.
+   */
   private redactWhole(value: string, rule: string, file: string, field: string): string {
     if (value === '' || isRedactedMarker(value)) return value
+    const ref = referenceForm(value)
+    if (ref === 'kept') return value
+    if (ref !== null) return `${ref.head}${this.redactWhole(ref.fallback, rule, file, field)}${ref.tail}`
     this.hit(rule, file, field)
     return redactedMarker(rule)
   }
 
+  /** The tag of a token-shaped secret: a keyed hash, so equal values get equal markers and nothing else can be read from it. */
+  private tagOf(rule: string, value: string): string {
+    return createHmac('sha256', this.tagKey).update(rule).update('\u0000').update(value).digest('hex').slice(0, TAG_HEX_LENGTH)
+  }
+
   private redactString(text: string, file: string, field: string, idField: boolean): string {
     if (!this.mayContainSecret(text)) return text
+    const cacheable = text.length <= CLEAN_CACHE_MAX_LENGTH
+    const cacheKey = idField ? `\u0001${text}` : text
+    if (cacheable) {
+      const known = this.dirtyCache.get(cacheKey)
+      if (known) {
+        for (const rule of known.rules) this.hit(rule, file, field)
+        return known.out
+      }
+    }
+    const rules: string[] = []
+    this.recording = rules
+    let out: string
+    try {
+      out = this.applyRules(text, file, field, idField)
+    } finally {
+      this.recording = null
+    }
+    if (cacheable) {
+      if (this.dirtyCache.size >= DIRTY_CACHE_LIMIT) this.dirtyCache.clear()
+      this.dirtyCache.set(cacheKey, {out, rules})
+    }
+    return out
+  }
+
+  private applyRules(text: string, file: string, field: string, idField: boolean): string {
     let s = text
     if (this.secretPattern) {
       s = s.replace(this.secretPattern, () => {
@@ -293,15 +414,16 @@ export class Redactor {
     }
     if (!this.enabled) return s
     for (let i = 0; i < this.valueRules.length; i++) {
-      if (i === KEYED_ASSIGNMENT_BEFORE) s = this.redactKeyedAssignments(s, file, field)
+      if (i === KEYED_ASSIGNMENT_BEFORE) s = this.redactFlagValues(this.redactKeyedAssignments(s, file, field), file, field)
       const rule = this.valueRules[i]!
       if (rule.skipIdFields && idField) continue
       rule.pattern.lastIndex = 0
       if (!rule.pattern.test(s)) continue
       rule.pattern.lastIndex = 0
-      const marker = redactedMarker(rule.name)
+      const plain = redactedMarker(rule.name)
       s = s.replace(rule.pattern, (...args: unknown[]) => {
         const ctx = matchContext(args, idField)
+        const marker = rule.tagged ? redactedMarker(rule.name, this.tagOf(rule.name, ctx.match)) : plain
         const out = rule.apply ? rule.apply(ctx, marker) : marker
         if (out === null) return ctx.match
         this.hit(rule.name, file, field)
@@ -328,12 +450,27 @@ export class Redactor {
         if (!CUE.test(value)) return match
         return match.slice(0, valueStart) + this.redactKeyedAssignments(value, file, field) + match.slice(valueStart + value.length)
       }
-      this.hit(rule, file, field)
-      return match.slice(0, valueStart) + redactedMarker(rule) + match.slice(valueStart + value.length)
+      return match.slice(0, valueStart) + this.redactWhole(value, rule, file, field) + match.slice(valueStart + value.length)
     })
   }
 
-  private walk(v: unknown, file: string, path: string, rule: string | null, idLike: boolean, depth: number): unknown {
+  /** `--password hunter2` in text: the word after a sensitive flag, unless it is a flag, a marker or a word of prose. */
+  private redactFlagValues(s: string, file: string, field: string): string {
+    if (!s.includes('-')) return s
+    FLAG_WITH_VALUE.lastIndex = 0
+    return s.replace(FLAG_WITH_VALUE, (...args: unknown[]) => {
+      const {match, groups} = matchContext(args, false)
+      const [name, dquoted, squoted, bare] = groups
+      const value = dquoted ?? squoted ?? bare ?? ''
+      if (value === '' || value.startsWith('-') || value.startsWith('[REDACTED') || (bare !== undefined && FLAG_PROSE_WORDS.has(value.toLowerCase()))) return match
+      const rule = this.keyInfo(name!).rule
+      if (rule === null) return match
+      const valueStart = match.lastIndexOf(value)
+      return match.slice(0, valueStart) + this.redactWhole(value, rule, file, field) + match.slice(valueStart + value.length)
+    })
+  }
+
+  private walk(v: unknown, file: string, path: string, rule: string | null, idLike: boolean, depth: number, nameMap: boolean): unknown {
     if (depth > MAX_JSON_DEPTH) throw new Error(`redactJson: ${file} is nested deeper than ${MAX_JSON_DEPTH} levels`)
     if (typeof v === 'string') {
       if (rule !== null) return this.redactWhole(v, rule, file, path)
@@ -344,21 +481,57 @@ export class Redactor {
       return v
     }
     if (v === null || typeof v !== 'object') return v
-    if (Array.isArray(v)) return v.map((x) => this.walk(x, file, `${path}[]`, rule, idLike, depth + 1))
+    if (Array.isArray(v)) return this.walkArray(v, file, path, rule, idLike, depth)
     const toJSON = (v as {toJSON?: () => unknown}).toJSON
-    if (typeof toJSON === 'function') return this.walk(toJSON.call(v), file, path, rule, idLike, depth + 1)
+    if (typeof toJSON === 'function') return this.walk(toJSON.call(v), file, path, rule, idLike, depth + 1, nameMap)
     const out: Record<string, unknown> = {}
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       if (x === undefined) continue
       const key = this.mayContainSecret(k) ? this.redactString(k, file, path ? `${path}.<key>` : '<key>', false) : k
-      const info = this.enabled ? this.keyInfo(k) : NO_KEY_INFO
-      const child = this.walk(x, file, path ? `${path}.${key}` : key, rule ?? info.rule, info.idLike, depth + 1)
-      out[uniqueKey(out, key)] = child
+      const info = nameMap || !this.enabled ? NO_KEY_INFO : this.keyInfo(k)
+      const childNameMap = !nameMap && NAME_MAP_FIELDS.has(k) && x !== null && typeof x === 'object' && !Array.isArray(x)
+      const child = this.walk(x, file, path ? `${path}.${key}` : key, rule ?? info.rule, info.idLike, depth + 1, childNameMap)
+      // defineProperty: a `__proto__` key is data here, never the prototype.
+      Object.defineProperty(out, uniqueKey(out, key), {value: child, enumerable: true, writable: true, configurable: true})
+    }
+    return out
+  }
+
+  /** Items one by one, and also as a command line: the item after a sensitive flag, or after `=` in `--flag=value`, goes whole. */
+  private walkArray(v: unknown[], file: string, path: string, rule: string | null, idLike: boolean, depth: number): unknown[] {
+    const itemPath = `${path}[]`
+    const out: unknown[] = new Array<unknown>(v.length)
+    let pending: string | null = null
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]
+      const flagRule = pending
+      pending = null
+      if (flagRule !== null && (typeof x === 'number' || (typeof x === 'string' && !FLAG_ARGUMENT.test(x)))) {
+        out[i] = this.redactWhole(String(x), flagRule, file, itemPath)
+        continue
+      }
+      if (rule === null && this.enabled && typeof x === 'string' && x.charCodeAt(0) === 45 /* - */) {
+        const flag = FLAG_ARGUMENT.exec(x)
+        const r = flag ? this.keyInfo(flag[2]!).rule : null
+        if (r !== null) {
+          if (flag![3] === undefined) {
+            pending = r
+            out[i] = x
+          } else {
+            out[i] = `${flag![1]}${flag![2]}=${this.redactWhole(flag![3], r, file, itemPath)}`
+          }
+          continue
+        }
+      }
+      out[i] = this.walk(x, file, itemPath, rule, idLike, depth + 1, false)
     }
     return out
   }
 
   private hit(rule: string, file: string, field: string): void {
+    this.recording?.push(rule)
+    // Audit paths name places: a tag (from a redacted key in the path) would make each value a place of its own.
+    if (field.includes('#')) field = field.replace(MARKER_TAG, '$1]')
     let t = this.tallies.get(rule)
     if (!t) {
       t = {count: 0, where: new Map(), overflow: new Set(), overflowUntracked: 0}
@@ -381,6 +554,11 @@ function matchContext(args: unknown[], idField: boolean): MatchContext {
   const input = args[args.length - 1] as string
   const offset = args[args.length - 2] as number
   return {match: args[0] as string, groups: args.slice(1, -2) as (string | undefined)[], offset, input, idField}
+}
+
+function lastSegment(path: string): string {
+  const dot = path.lastIndexOf('.')
+  return dot < 0 ? path : path.slice(dot + 1)
 }
 
 /** Two keys can redact to the same text; keep both values. */

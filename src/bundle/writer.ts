@@ -6,7 +6,7 @@
  * touched on failure; the caller decides what to do with it.
  */
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, type Stats} from 'node:fs'
+import {createReadStream, createWriteStream, rmSync, type Stats} from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import {Readable, Transform} from 'node:stream'
@@ -217,6 +217,10 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WrittenBund
   const dir = path.dirname(output)
   const tmp = path.join(dir, `.${path.basename(output)}.${process.pid}.${Date.now().toString(36)}.partial`)
   let tmpCreated = false
+  // A process.exit() mid-write (a second Ctrl-C) skips every catch: the half-written file must not stay behind.
+  const dropTmpAtExit = () => {
+    if (tmpCreated) rmSync(tmp, {force: true})
+  }
   let manifest: Manifest
   let manifestDigest: {size: number; sha256: string}
   let staged: StagedEntry[]
@@ -264,6 +268,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WrittenBund
     }
     const {tap, result} = digestTap()
     // Created here with O_EXCL, so on failure we know the file is ours to remove.
+    process.on('exit', dropTmpAtExit)
     const fh = await fs.open(tmp, 'wx', FILE_MODE)
     tmpCreated = true
     const out = createWriteStream(tmp, {fd: fh})
@@ -308,5 +313,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WrittenBund
       })
     }
     throw writeError(e, output, opts.stagingDir)
+  } finally {
+    process.off('exit', dropTmpAtExit)
   }
 }

@@ -44,7 +44,36 @@ async function timed<T>(name: string, status: HostFacts['status'], fn: () => Pro
   }
 }
 
+/** Bounds the whole collection (each call has its own 3 s) should a shell command systeminformation runs never return. */
+export const HOST_FACTS_WORKER_TIMEOUT_MS = 20_000
+
+/**
+ * Collects in a worker thread. systeminformation runs shell commands
+ * synchronously (execSync: `date`, `hostname -f`, and `ip`/`ethtool`-style
+ * probes per network interface), which blocked vdiag's event loop for 1–3 s
+ * right after the window opened on a loaded host: the intake then answered
+ * the pipeline's first payloads after dd-trace's 2 s request timeout, the
+ * pipeline counted them as dropped although they had arrived, and retried.
+ */
 export async function collectHostFacts(): Promise<HostFacts> {
+  const {Worker} = await import('node:worker_threads')
+  const worker = new Worker(new URL('./host-facts-worker.js', import.meta.url))
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await new Promise<HostFacts>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`host facts not collected within ${HOST_FACTS_WORKER_TIMEOUT_MS} ms`)), HOST_FACTS_WORKER_TIMEOUT_MS)
+      worker.once('message', (facts: HostFacts) => resolve(facts))
+      worker.once('error', reject)
+      worker.once('exit', (code) => reject(new Error(`the host facts worker exited (code ${code}) without an answer`)))
+    })
+  } finally {
+    clearTimeout(timer)
+    await worker.terminate()
+  }
+}
+
+/** The collection itself, on the calling thread (the worker runs this). */
+export async function collectHostFactsHere(): Promise<HostFacts> {
   const status: HostFacts['status'] = {}
   const si = (await import('systeminformation')).default
   const [osInfo, cpu, load, mem, fsSize, nets, time] = await Promise.all([

@@ -1,5 +1,5 @@
 /** The manifest of a capture: what was asked, what happened, what was kept, and what went missing. */
-import type {CollectorReport, Manifest, PipelineFacts, TracingRecord} from '../bundle/format.js'
+import type {AgentRecord, CollectorReport, Manifest, PipelineFacts, TracingRecord} from '../bundle/format.js'
 import {ENTRY, FORMAT_NAME, FORMAT_VERSION} from '../bundle/format.js'
 import type {Redactor} from '../bundle/redaction.js'
 import type {StoreCounts} from '../intake/store.js'
@@ -17,6 +17,8 @@ export function buildManifest(p: {
   collectors: Record<string, CollectorReport>
   counts: StoreCounts | null
   intakeUrl: string | null
+  /** --via agent: how forwarding to the Agent went. */
+  agent?: AgentRecord | null
   redactor: Redactor
   warn: (message: string) => void
 }): Omit<Manifest, 'files'> {
@@ -48,8 +50,9 @@ export function buildManifest(p: {
       interval_ms: opts.intervalMs,
       level: opts.level,
       max_spans: opts.maxSpans,
-      via: 'local',
+      via: opts.via ?? 'local',
       intake: p.intakeUrl,
+      ...(p.agent ? {agent: p.agent} : {}),
     },
     pipeline: {api_generation: p.facts.api.generation, version: p.facts.version, hostname: p.facts.hostname},
     window: {start: tracing.opened?.started_at ?? outcome.startedAt.toISOString(), end: tracing.final?.ended_at ?? outcome.endedAt.toISOString()},

@@ -40,6 +40,10 @@ export interface CaptureOptions {
   dryRun: boolean
   /** Bind the intake here instead of 127.0.0.1 (explicit, warned about). */
   listen?: {host: string; port: number}
+  /** `agent`: the intake also forwards everything to the Datadog Agent at agentUrl (a tee). Default `local`. */
+  via?: 'local' | 'agent'
+  /** With via agent: the Agent's address, already checked (parseAgentUrl); default DEFAULT_AGENT_URL. */
+  agentUrl?: string
 }
 
 /** Called with the plan after every check passed and before anything is switched on. */

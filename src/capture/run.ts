@@ -21,6 +21,8 @@ import {startWindowCollectors} from './collectors.js'
 import {assertDurationAllowed, runWindow, tracingUnavailable} from './window.js'
 import {buildManifest} from './manifest.js'
 import {isLoopback} from './listen.js'
+import {DEFAULT_AGENT_URL, parseAgentUrl} from '../intake/agent-url.js'
+import type {AgentCheck, CaptureAgent} from './agent-phase.js'
 
 export interface CaptureResult {
   exitCode: number
@@ -45,7 +47,11 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
   let demo: Awaited<ReturnType<typeof import('../demo/spawn.js').spawnDemo>> | null = null
   let intake: {url: string; close(): Promise<void>} | null = null
   let store: {close(): Promise<void>} | null = null
+  let agentCheck: AgentCheck | null = null
+  let captureAgent: CaptureAgent | null = null
   let keepStaging = false
+  // Ctrl-C stays handled until the bundle is written: unhandled, it would kill us mid-write and leave the staging folder behind.
+  let disposeInterrupts: (() => void) | null = null
   try {
     // prepare
     let api = opts.api
@@ -67,6 +73,12 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
     // static facts: config files, where the internal metrics are
     const configs = await collectStatic(opts, redactor, staging, facts, collectors, log)
     const metrics = await probeMetrics(opts, demo?.metrics, collectors, log)
+    // --via agent: is the Agent there? Never fatal: the spans are kept in the bundle either way
+    if (opts.via === 'agent') {
+      const {checkAgent, startCaptureAgent} = await import('./agent-phase.js')
+      agentCheck = await checkAgent(parseAgentUrl(opts.agentUrl ?? DEFAULT_AGENT_URL, '--agent-url'), collectors, log)
+      captureAgent = await startCaptureAgent(agentCheck, log)
+    }
 
     // plan: everything that can refuse must refuse before anything is switched on
     const tracing = planTracing(opts, attached.tracing, log)
@@ -98,6 +110,7 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
         store: s,
         ...(opts.listen ? {host: opts.listen.host, port: opts.listen.port} : {}),
         onReject: (r) => log({event: 'warning', code: 'bad_payload', message: `intake refused a payload on ${r.path}: ${r.status} ${r.reason}`}),
+        ...(captureAgent ? {forward: captureAgent.forwarder, onPayload: captureAgent.onPayload} : {}),
       })
       intake = i
       counts = () => {
@@ -118,8 +131,10 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
           await endWindow({...target, timeoutMs: 1_000}).catch(() => undefined)
         }
         await demo?.stop().catch(() => undefined)
+        if (!keepStaging) await rm(staging, {recursive: true, force: true}).catch(() => undefined)
       },
     })
+    disposeInterrupts = () => interrupts.dispose()
     let outcome
     try {
       outcome = await runWindow(
@@ -127,11 +142,11 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
         {sample: windowCollectors.sample, spans: {received: counts}, signal: interrupts.signal, emit: log, healthy: () => isHealthy(target)},
       )
     } finally {
-      interrupts.dispose()
       Object.assign(collectors, await windowCollectors.stop())
       await intake?.close()
       await store?.close()
     }
+    const agentRecord = captureAgent ? await captureAgent.finish(collectors) : null
     if (wantSpans) {
       collectors.tracing = {status: tracing.ended_cleanly ? 'ok' : 'partial', duration_ms: collectors.metrics?.duration_ms ?? 0, ...(tracing.close_error ? {error: tracing.close_error} : {})}
     } else {
@@ -146,7 +161,7 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
     await writeJson(staging, ENTRY.tracing, redactor.redactJson(tracing, ENTRY.tracing))
     const interrupted = outcome.interrupted ? (interrupts.reason ?? 'SIGINT') : null
     const sc = storeCounts?.() ?? null
-    const manifest = buildManifest({opts, api, facts, tracing, outcome, interrupted, collectors, counts: sc, intakeUrl: wantSpans ? intake!.url : null, redactor, warn: (m) => log({event: 'warning', code: 'spans_lost', message: m})})
+    const manifest = buildManifest({opts, api, facts, tracing, outcome, interrupted, collectors, counts: sc, intakeUrl: wantSpans ? intake!.url : null, agent: agentRecord, redactor, warn: (m) => log({event: 'warning', code: 'spans_lost', message: m})})
     await writeFile(path.join(staging, ENTRY.log), events.map((e) => JSON.stringify(redactor.redactJson(e, ENTRY.log))).join('\n') + '\n', {mode: 0o600})
     const {writeBundle} = await import('../bundle/writer.js')
     const topFolder = path.basename(output).replace(/\.(tar\.gz|zip)$/, '')
@@ -162,8 +177,11 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
     log({event: 'done', exit_code: exitCode, path: written.path, complete: manifest.complete, reason: manifest.incomplete_reason})
     return {exitCode, path: written.path, size: written.size, sha256: written.sha256, complete: manifest.complete, reason: manifest.incomplete_reason, manifest: written.manifest, dryRun: false}
   } finally {
+    disposeInterrupts?.()
     await intake?.close().catch(() => undefined)
     await store?.close().catch(() => undefined)
+    await captureAgent?.close().catch(() => undefined)
+    agentCheck?.client.close()
     await demo?.stop().catch(() => undefined)
     if (!keepStaging) await rm(staging, {recursive: true, force: true}).catch(() => undefined)
   }

@@ -6,7 +6,7 @@
  */
 import type {ApiTarget} from '../attach/http.js'
 import type {TracingRecord} from '../bundle/format.js'
-import {VdiagError, errorMessage} from '../errors.js'
+import {VdiagError, errorMessage, isVdiagError} from '../errors.js'
 import type {TracingLevel, TracingWindow} from '../protocol/tracing-control.js'
 import type {CaptureListener} from './events.js'
 import {END_WAIT_GRACE_MS, SPAN_DRAIN_WAIT_MS} from './options.js'
@@ -16,6 +16,8 @@ import type {Phase} from './recorder.js'
 /** Live progress is for humans; once a second is smooth enough and costs nothing. */
 const PROGRESS_EVERY_MS = 1_000
 const DRAIN_POLL_MS = 100
+/** A best-effort DELETE after a failed POST: the pipeline's own expiry is the backstop, so do not keep the user waiting. */
+const LAST_CHANCE_DELETE_MS = 2_000
 
 export interface SpanCounter {
   received(): {spans: number; payloads: number; dropped: number}
@@ -55,7 +57,17 @@ export async function runWindow(plan: WindowPlan, deps: {
   let pipelineLost: string | null = null
 
   if (plan.intakeUrl) {
-    const window = await openWindow(plan.target, {duration_secs: plan.durationMs / 1000, endpoint: plan.intakeUrl, level: plan.level})
+    let window: TracingWindow
+    try {
+      window = await openWindow(plan.target, {duration_secs: plan.durationMs / 1000, endpoint: plan.intakeUrl, level: plan.level})
+    } catch (e) {
+      // A POST that timed out or got an unusable 2xx may still have opened a window: ask for it to end
+      // rather than leave tracing on until it expires. Refusals (409, 400, 401, 404) opened nothing.
+      if (!(isVdiagError(e) && (e.code === 'tracing_conflict' || e.code === 'tracing_rejected'))) {
+        await endWindow({...plan.target, timeoutMs: LAST_CHANCE_DELETE_MS}).catch(() => undefined)
+      }
+      throw e
+    }
     tracing.opened = window
     tracing.final = window
     emit({event: 'window_opened', window})

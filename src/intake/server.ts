@@ -13,6 +13,7 @@ import {decodePayload} from './decode.js'
 import {CLOSE_GRACE_MS, MAX_CONNECTIONS, MAX_REUSED_BODY_BYTES, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS, resolveLimits, type IntakeLimits} from './limits.js'
 import {discardBody, readBody} from './read-body.js'
 import type {SpanStore, StoreCounts} from './store.js'
+import type {AgentForwarder, LocalReply, RelayedReply} from './tee.js'
 
 export const DEFAULT_INTAKE_HOST = '127.0.0.1'
 
@@ -20,6 +21,8 @@ const TRACE_PATHS: Readonly<Record<string, WireVersion>> = {'/v0.4/traces': 'v0.
 
 /** Keeps the tracer's default sampling priority (1): every span is sent, P0 included. */
 const RATES_BODY = '{"rate_by_service":{"service:,env:":1}}'
+
+const RATES_REPLY: LocalReply = {status: 200, body: RATES_BODY, type: 'application/json'}
 
 const MSGPACK_TYPES = new Set(['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'])
 
@@ -36,6 +39,13 @@ export interface IntakeOptions {
   limits?: Partial<IntakeLimits>
   onPayload?: (p: PayloadRecord) => void
   onReject?: (r: RejectInfo) => void
+  /**
+   * --via agent (tee.ts): every request whose body was read is also forwarded,
+   * and the pipeline gets the forwarder's reply (the Agent's, or this intake's
+   * own when the Agent did not answer in time). Trace payloads are still
+   * decoded and stored as without it.
+   */
+  forward?: AgentForwarder
 }
 
 export interface IntakeStats {
@@ -151,12 +161,24 @@ export async function startIntake(opts: IntakeOptions): Promise<Intake> {
     res.end(body)
   }
 
-  const refuse = (res: ServerResponse, path: string, status: number, reason: string, close: boolean): void => {
+  const sendRelayed = (res: ServerResponse, r: RelayedReply, close = false): void => {
+    if (res.headersSent || res.destroyed) return
+    const headers = {...r.headers, 'content-length': Buffer.byteLength(r.body)}
+    if (close) headers.connection = 'close'
+    res.writeHead(r.status, headers)
+    res.end(r.body)
+  }
+
+  const relay = (req: IncomingMessage, body: Buffer, local: LocalReply, trace?: {spans: number}): Promise<RelayedReply> =>
+    opts.forward!.relay({method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, ...(trace ? {trace} : {})}, local)
+
+  const refuse = (res: ServerResponse, path: string, status: number, reason: string, close: boolean, relayed?: RelayedReply | null): void => {
     if (status === 413) s.oversized++
     else s.bad_requests++
     store.rejected({status, reason, path})
     notify(opts.onReject, {status, reason, path})
-    send(res, status, JSON.stringify({error: reason}) + '\n', 'application/json', close)
+    if (relayed) sendRelayed(res, relayed, close)
+    else send(res, status, JSON.stringify({error: reason}) + '\n', 'application/json', close)
   }
 
   async function traces(req: IncomingMessage, res: ServerResponse, path: string, version: WireVersion): Promise<void> {
@@ -192,7 +214,19 @@ export async function startIntake(opts: IntakeOptions): Promise<Intake> {
       s.bytes_received += read.body.length
       s.last_payload_at = receivedAt.toISOString()
       const decoded = decodePayload(version, read.body, limits)
-      if (!decoded.ok) return refuse(res, path, 400, `undecodable ${version} payload: ${decoded.reason}`, false)
+      // --via agent: the pipeline gets the Agent's answer (the store's work starts only after it, so it never delays it)
+      const undecodable = decoded.ok ? null : `undecodable ${version} payload: ${decoded.reason}`
+      const relayed = opts.forward
+        ? await relay(req, read.body, undecodable === null ? RATES_REPLY : {status: 400, body: JSON.stringify({error: undecodable}) + '\n', type: 'application/json'}, {spans: decoded.ok ? decoded.payload.spans : 0})
+        : null
+      if (!decoded.ok) return refuse(res, path, 400, `undecodable ${version} payload: ${decoded.reason}`, false, relayed)
+      if (relayed) {
+        // (the local replies below are then no-ops: send() skips a response already sent)
+        sendRelayed(res, relayed)
+        // Node writes a response out on the next tick, after pending promise callbacks, and storing
+        // starts with a synchronous pass over the spans: let the reply leave first.
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
       const result = await store.accept({payload: decoded.payload, method: req.method, path, headers: payloadHeaders(req), receivedAt})
       if (result.status === 'failed') {
         notify(opts.onReject, {status: 500, reason: result.reason, path})
@@ -209,6 +243,7 @@ export async function startIntake(opts: IntakeOptions): Promise<Intake> {
   }
 
   async function side(req: IncomingMessage, res: ServerResponse, status: number, body: string, type: string): Promise<void> {
+    if (opts.forward) return forwardSide(req, res, {status, body, type})
     const read = await discardBody(req, limits.maxBodyBytes)
     if (read === 'aborted') {
       s.aborted++
@@ -219,6 +254,27 @@ export async function startIntake(opts: IntakeOptions): Promise<Intake> {
       return
     }
     send(res, status, body, type)
+  }
+
+  /** --via agent: side traffic (and unknown paths) go to the Agent too, this intake's answer being the fallback; the body takes a slot like a payload's. */
+  async function forwardSide(req: IncomingMessage, res: ServerResponse, local: LocalReply): Promise<void> {
+    const slot = await slots.acquire()
+    let backing: Buffer | null = null
+    try {
+      const read = await readBody(req, limits.maxBodyBytes, slots.scratch[slot])
+      if (read.kind === 'aborted') {
+        s.aborted++
+        return
+      }
+      if (read.kind === 'too_large') {
+        send(res, 413, JSON.stringify({error: 'body too large'}) + '\n', 'application/json', true)
+        return
+      }
+      backing = read.backing
+      sendRelayed(res, await relay(req, read.body, local))
+    } finally {
+      slots.release(slot, backing)
+    }
   }
 
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> {

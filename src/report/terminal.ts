@@ -3,7 +3,7 @@
  * component's time goes. Plain text unless `color`; no line wider than
  * `width` columns (default 100), which the tests check on every scenario.
  */
-import type {AnalysisResult, ComponentMetrics, ComponentStats, Finding, Severity, StageStats} from '../analysis/types.js'
+import type {AnalysisResult, ComponentMetrics, ComponentStats, ConfigSummary, Finding, LatencyStats, LogsSummary, Severity, StageStats} from '../analysis/types.js'
 import {IDLE_STAGES, isBlockedOnDownstream} from '../protocol/tracing-control.js'
 import {findingGist} from './finding-text.js'
 import {clean, padEnd, padStart, truncate, truncateAnsi, truncateStart, visibleWidth, wrap} from './text-width.js'
@@ -15,6 +15,8 @@ const MIN_WIDTH = 60
 const MAX_FINDINGS = 12
 /** Evidence items shown under a finding. */
 const MAX_EVIDENCE_ITEMS = 6
+/** Config files and log sources named in the header; the rest are counted. */
+const MAX_LISTED_FILES = 3
 
 export interface TerminalOptions {
   color: boolean
@@ -79,9 +81,40 @@ function header(r: AnalysisResult, width: number, paint: Paint): string[] {
   ]
   if (r.topology.components.length > 0) {
     const order = r.topology.order.map(clean).join(' → ')
-    out.push(label('topology') + value(`${order}${r.topology.inferred ? ' (order inferred from kinds)' : ''}`))
+    const how = r.topology.inferred ? ' (order inferred from kinds)' : r.topology.edges_source === 'config' ? ' (edges from the config files)' : ''
+    out.push(label('topology') + value(`${order}${how}`))
   }
+  const im = r.internal_metrics
+  if (im) {
+    const util = im.utilization_components > 0 ? `utilization for ${num(im.utilization_components)} components` : 'no utilization yet'
+    out.push(label('scrapes') + value(`${num(im.scrapes)} of internal_metrics${im.failed > 0 ? ` (${num(im.failed)} failed)` : ''} · ${util}`))
+  }
+  if (r.config) out.push(label('config') + value(configText(r.config)))
+  if (r.logs) out.push(label('logs') + value(logsText(r.logs)))
   return out
+}
+
+/** The config files included, by path, with how many failed: never their content. */
+function configText(c: ConfigSummary): string {
+  const ok = c.files.filter((f) => f.ok)
+  const failed = c.files.length - ok.length
+  const names = ok.slice(0, MAX_LISTED_FILES).map((f) => clean(f.source)).join(', ')
+  const more = ok.length > MAX_LISTED_FILES ? ` +${ok.length - MAX_LISTED_FILES} more` : ''
+  const counts = `${num(c.component_count)} components, ${num(c.edge_count)} edges`
+  return `${num(ok.length)} file${ok.length === 1 ? '' : 's'}${names ? `: ${names}${more}` : ''} · ${counts}${failed > 0 ? ` · ${num(failed)} not readable` : ''}`
+}
+
+/** The log sources included: spec, lines, truncated; failures with their reason. */
+function logsText(l: LogsSummary): string {
+  if (l.sources.length === 0) return 'none'
+  return l.sources
+    .slice(0, MAX_LISTED_FILES)
+    .map((s) =>
+      s.entry
+        ? `${clean(s.spec)} (${num(s.lines)} lines${s.truncated ? ', truncated' : ''})`
+        : `${clean(s.spec)} (${clean(s.status)}${s.error ? `: ${clean(s.error)}` : ''})`,
+    )
+    .join(' · ')
 }
 
 // ---------- findings ----------
@@ -101,6 +134,8 @@ function findings(list: Finding[], width: number, paint: Paint): string[] {
     for (const l of wrap(clean(f.summary).replace(/`/g, ''), textWidth)) out.push(indent + l)
     const ev = evidenceText(f.evidence)
     if (ev) for (const l of wrap(ev, textWidth - 2)) out.push(indent + paint('dim', l))
+    const note = f.evidence?.utilization_semantics
+    if (typeof note === 'string') for (const l of wrap(`note: ${clean(note)}`, textWidth - 2)) out.push(indent + paint('dim', l))
     if (i === 0) {
       const gist = findingGist(f.id)
       if (gist) {
@@ -123,9 +158,12 @@ const EVIDENCE_LABELS: [key: string, label: string][] = [
   ['stage_p99_ms', 'p99'],
   ['dominant_substage', 'sub-stage'],
   ['utilization', 'utilization'],
+  ['utilization_max', 'max'],
   ['sent_over_received', 'sent/received'],
   ['iterations', 'iterations'],
   ['errors', 'errors'],
+  ['counted_errors', 'counted'],
+  ['errors_per_s', 'rate'],
   ['errors_per_iteration', 'errors per iteration'],
   ['spans', 'spans'],
   ['lost', 'lost'],
@@ -162,6 +200,7 @@ function evidenceText(evidence: Record<string, unknown>): string {
 function fmtValue(key: string, v: number): string {
   if (/(^|_)(share|utilization)($|_)|^sent_over_received$|_per_iteration$|_of_busy$|_of_window$/.test(key)) return pct(v)
   if (/_ms$/.test(key)) return fmtMs(v)
+  if (/_per_s$/.test(key)) return rateText(v)
   if (/_s$/.test(key)) return fmtSeconds(v)
   return num(v)
 }
@@ -198,6 +237,8 @@ function componentTable(r: AnalysisResult, width: number, paint: Paint): string[
   for (const c of r.components) {
     out.push('')
     out.push(componentLine(c, metrics.get(c.id), width, paint))
+    const detail = metricsDetail(metrics.get(c.id), c.errors)
+    if (detail) out.push(paint('dim', truncate(`  ${detail}`, width)))
     for (const row of rows(c)) {
       const name = padEnd(truncate(' '.repeat(row.indent) + clean(row.name), nameW), nameW)
       const filled = Math.round(row.share * barW)
@@ -247,10 +288,41 @@ function metricsOnlyTable(metrics: ComponentMetrics[], order: string[], width: n
   const out = ['', '  metrics (events/s over the capture)']
   for (const m of [...metrics].sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id))) {
     const u = m.utilization !== null ? ` · utilization ${pct(m.utilization)}` : ''
+    const e = m.errors ? ` · errors ${num(m.errors)}${m.errors_per_s ? ` (${rateText(m.errors_per_s)})` : ''}` : ''
     const d = m.dropped_events ? ` · not sent ${num(m.dropped_events)}` : ''
-    out.push(truncate(`  ${padEnd(clean(m.id), 18)} in ${padStart(eps(m.received_eps), 8)}  out ${padStart(eps(m.sent_eps), 8)}${u}${d}`, width))
+    out.push(truncate(`  ${padEnd(clean(m.id), 18)} in ${padStart(eps(m.received_eps), 8)}  out ${padStart(eps(m.sent_eps), 8)}${u}${e}${d}`, width))
+    const detail = metricsDetail(m, 0, false)
+    if (detail) out.push(truncate(`  ${' '.repeat(18)} ${detail}`, width))
   }
   return out
+}
+
+/**
+ * One line of what the internal metrics and error totals say about a
+ * component: utilization, errors (counted, and error spans), latencies,
+ * buffer fill, CPU, discarded events. Empty when they say nothing.
+ */
+function metricsDetail(m: ComponentMetrics | undefined, spanErrors: number, withHead = true): string {
+  if (!m) return ''
+  const parts: string[] = []
+  if (withHead && m.utilization !== null) {
+    parts.push(`utilization ${pct(m.utilization)}${typeof m.utilization_max === 'number' && m.utilization_max - m.utilization >= 0.05 ? ` (max ${pct(m.utilization_max)})` : ''}`)
+  }
+  if (withHead && (m.errors || spanErrors > 0)) {
+    const rate = m.errors_per_s ? ` (${rateText(m.errors_per_s)})` : ''
+    parts.push(m.errors ? `errors ${num(m.errors)}${rate}` : `errors ${num(spanErrors)} in spans`)
+  }
+  const lat = (label: string, l: LatencyStats | null | undefined) => {
+    if (!l || l.mean_ms === null) return
+    parts.push(`${label} ${fmtMs(l.mean_ms)}${l.p95_ms !== null ? ` p95 ${fmtMs(l.p95_ms)}` : ''}`)
+  }
+  lat('latency', m.latency)
+  lat('send wait', m.send_latency)
+  lat('rtt', m.http_rtt)
+  if (typeof m.buffer_utilization_max === 'number') parts.push(`buffer peak ${pct(m.buffer_utilization_max)}`)
+  if (typeof m.cpu_usage === 'number') parts.push(`cpu ${m.cpu_usage.toFixed(2)} cores`)
+  if (m.discarded_events) parts.push(`discarded ${num(m.discarded_events)}`)
+  return parts.join(' · ')
 }
 
 // ---------- number formats ----------
@@ -258,6 +330,7 @@ function metricsOnlyTable(metrics: ComponentMetrics[], order: string[], width: n
 const num = (x: number) => Math.round(x).toLocaleString('en-US')
 const pct = (x: number) => `${Math.round(x * 100)}%`
 const pct1 = (x: number) => `${(x * 100).toFixed(1)}%`
+const rateText = (x: number) => `${x >= 10 ? Math.round(x).toLocaleString('en-US') : x.toFixed(x >= 1 ? 1 : 2)}/s`
 const eps = (x: number | null) => (x === null ? '?' : x >= 10_000 ? `${(x / 1000).toFixed(0)}k` : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0))
 
 function fmtMs(x: number): string {

@@ -53,7 +53,7 @@ async function answerInChromium(html: string): Promise<string> {
 
 async function captureAndReplay(scenario: string): Promise<{bundle: string; json: AnalysisResult; terminal: string}> {
   const bundle = path.join(work, `${scenario}.tar.gz`)
-  const cap = await runCli(['capture', '--demo', '--demo-scenario', scenario, '--duration', '6s', '--interval', '2s', '--level', 'debug', '--output', bundle, '--json'])
+  const cap = await runCli(['capture', '--demo', '--demo-scenario', scenario, '--duration', '8s', '--interval', '2s', '--level', 'debug', '--output', bundle, '--json'])
   assert.equal(cap.code, 0, cap.stderr + cap.stdout)
   const rj = await runCli(['replay', bundle, '--json'])
   assert.equal(rj.code, 0, rj.stderr)

@@ -14,7 +14,7 @@ import {type BrowserContext, chromium} from 'playwright-core'
 import type {AnalysisResult} from '../../src/analysis/types.js'
 import {renderHtml} from '../../src/report/html.js'
 import {packageRoot} from '../../src/util/paths.js'
-import {HOSTILE, PRIMARY_SUMMARY, hostileResult, largeResult, slowSinkResult} from './html-fixtures.js'
+import {HOSTILE, METRICS_SUMMARY, PRIMARY_SUMMARY, hostileResult, largeResult, metricsRichResult, slowSinkResult} from './html-fixtures.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts')
@@ -136,6 +136,24 @@ test('html in chromium: large timelines stay drawable', {timeout: 120_000, skip}
     assert.deepEqual(errors, [])
     await page.getByText(/40,000 iterations drawn as \d+ time columns/).first().waitFor({state: 'visible', timeout: 5_000})
     await page.screenshot({path: path.join(ARTIFACTS, 'html-report-large.png'), fullPage: true})
+  } finally {
+    await page.close()
+  }
+})
+
+test('html in chromium: utilization and errors charts of a metrics-only bundle', {timeout: 120_000, skip}, async () => {
+  const {page, errors, requests, url} = await load('metrics-rich', metricsRichResult())
+  try {
+    assert.deepEqual(requests, [url])
+    assert.deepEqual(errors, [])
+    assert.ok((await page.locator('#answer').innerText()).includes(METRICS_SUMMARY))
+    const util = page.locator('#metrics figure.series').first()
+    await util.waitFor({state: 'visible', timeout: 5_000})
+    assert.equal(await util.locator('svg polyline').count(), 3)
+    const box = await util.locator('svg').boundingBox()
+    assert.ok(box !== null && box.width > 300 && box.height > 80, JSON.stringify(box))
+    await page.getByText('journalctl is not installed').first().waitFor({state: 'visible', timeout: 5_000})
+    await page.screenshot({path: path.join(ARTIFACTS, 'html-report-metrics.png'), fullPage: true})
   } finally {
     await page.close()
   }

@@ -110,8 +110,106 @@ export function hostileResult(): AnalysisResult {
   r.metrics[2].id = id
   r.timeline = {[id]: timeline(3, 30, [HOSTILE, 'send'], 20_000, 5), ['__proto__']: timeline(4, 5, ['send'], 20_000)}
   r.findings[0] = {...r.findings[0], id: HOSTILE, component: id, stage: HOSTILE, summary: `Sink ${HOSTILE} is the bottleneck ${HOSTILE_COMMENT}`, evidence: {[HOSTILE]: HOSTILE, nested: {deeper: {deepest: {x: HOSTILE}}}, list: [HOSTILE, 1, null]}}
+  // Internal metrics, config and logs carry the same strings.
+  r.metrics[2] = {
+    ...r.metrics[2],
+    utilization: 0.97,
+    utilization_max: 0.99,
+    intervals: r.metrics[2].intervals.map((iv, i) => ({...iv, utilization: 0.9 + (i % 3) * 0.03, errors: i % 4})),
+    http_rtt: {count: 10, mean_ms: 12, p50_ms: 10, p95_ms: 40, p99_ms: 50, scope: 'lifetime'},
+  }
+  r.internal_metrics = {scrapes: 5, failed: 1, prefix: HOSTILE, families: [HOSTILE], utilization_components: 1, first_error: HOSTILE}
+  r.config = {
+    files: [
+      {source: `/etc/${HOSTILE}.yaml`, entry: `config/01-${HOSTILE_COMMENT}`, format: HOSTILE, ok: true, error: null, components: [HOSTILE]},
+      {source: `/etc/${HOSTILE_COMMENT}.toml`, entry: null, format: null, ok: false, error: HOSTILE, components: []},
+    ],
+    component_count: 1,
+    edge_count: 0,
+    unresolved_inputs: 1,
+    errors: [{source: HOSTILE, error: HOSTILE}],
+    warnings: [HOSTILE],
+  }
+  r.logs = {
+    since: HOSTILE,
+    until: null,
+    max_bytes: 1024,
+    sources: [
+      {spec: `journal:${HOSTILE}`, kind: 'journal', entry: `logs/01-${HOSTILE}.log`, status: 'ok', error: null, selection: HOSTILE, lines: 3, bytes_read: 10, truncated: true, first_timestamp: null, last_timestamp: null},
+      {spec: HOSTILE_COMMENT, kind: 'file', entry: null, status: HOSTILE, error: HOSTILE, selection: null, lines: 0, bytes_read: 0, truncated: false, first_timestamp: null, last_timestamp: null},
+    ],
+  }
   return r
 }
+
+/** A bundle without spans: Vector's utilization and error totals, the config and logs captured with it. */
+export function metricsRichResult(): AnalysisResult {
+  const r = slowSinkResult()
+  const util: Record<string, number> = {in_file: 0.12, parse: 0.35, out_http: 0.96}
+  r.spans = {...r.spans, total: 0, traces: 0, tracing_available: false, tracing_reason: 'GET /tracing answered 404', level: null}
+  r.components = []
+  r.timeline = {}
+  r.topology = {...r.topology, edges: [{from: 'in_file', to: 'parse'}, {from: 'parse', to: 'out_http'}], inferred: false, edges_source: 'config'}
+  r.metrics = r.metrics.map((m) => ({
+    ...m,
+    intervals: m.intervals.map((iv, i) => ({
+      ...iv,
+      utilization: Math.min(1, util[m.id] + (i % 3) * 0.01),
+      errors: m.id === 'out_http' ? i % 3 : 0,
+      latency_mean_ms: m.id === 'parse' ? 2 : null,
+      send_latency_mean_ms: m.id === 'in_file' ? 30 : null,
+      http_rtt_mean_ms: m.id === 'out_http' ? 31 : null,
+      buffer_utilization: 0.5,
+      discarded_events: 0,
+      cpu_usage: m.id === 'parse' ? 0.4 : null,
+    })),
+    utilization: util[m.id],
+    utilization_max: util[m.id] + 0.02,
+    utilization_samples: 20,
+    errors: m.id === 'out_http' ? 19 : 0,
+    errors_per_s: m.id === 'out_http' ? 0.95 : 0,
+    errors_source: 'errors_stream',
+    latency: m.id === 'parse' ? {count: 4000, mean_ms: 2.1, p50_ms: 1.9, p95_ms: 4.4, p99_ms: 7.5, scope: 'window'} : null,
+    send_latency: m.id === 'in_file' ? {count: 600, mean_ms: 30.5, p50_ms: 28, p95_ms: 48.8, p99_ms: 70, scope: 'window'} : null,
+    send_batch_latency: null,
+    http_rtt: m.id === 'out_http' ? {count: 600, mean_ms: 31.5, p50_ms: 30, p95_ms: 49.2, p99_ms: 60, scope: 'window'} : null,
+    buffer_utilization_max: 0.96,
+    buffer_events_max: 960,
+    discarded_events: m.id === 'parse' ? 3 : null,
+    cpu_usage: m.id === 'parse' ? 0.41 : null,
+  }))
+  r.internal_metrics = {scrapes: 21, failed: 0, prefix: 'vector_', families: ['utilization', 'component_latency_seconds'], utilization_components: 3, first_error: null}
+  r.config = {
+    files: [{source: '/etc/vector/vector.yaml', entry: 'config/01-vector.yaml', format: 'yaml', ok: true, error: null, components: ['in_file', 'parse', 'out_http']}],
+    component_count: 3,
+    edge_count: 2,
+    unresolved_inputs: 0,
+    errors: [],
+    warnings: [],
+  }
+  r.logs = {
+    since: '2025-03-01T12:00:00.000Z',
+    until: '2025-03-01T12:00:21.000Z',
+    max_bytes: 1048576,
+    sources: [
+      {spec: '/var/log/vector/vector.log', kind: 'file', entry: 'logs/01-vector.log', status: 'ok', error: null, selection: 'window', lines: 120, bytes_read: 18000, truncated: true, first_timestamp: null, last_timestamp: null},
+      {spec: 'journal:vector', kind: 'journal', entry: null, status: 'failed', error: 'journalctl is not installed', selection: null, lines: 0, bytes_read: 0, truncated: false, first_timestamp: null, last_timestamp: null},
+    ],
+  }
+  r.findings = [
+    {
+      id: 'metrics.saturated',
+      severity: 'high',
+      component: 'out_http',
+      stage: null,
+      summary: METRICS_SUMMARY,
+      evidence: {source: 'from metrics alone: tracing was unavailable', utilization: 0.96, topology: 'topology edges from config'},
+    },
+  ]
+  return r
+}
+
+export const METRICS_SUMMARY = 'Sink `out_http` is the likely bottleneck (from metrics alone: tracing was unavailable): its utilization is 96%, the most downstream saturated component.'
 
 /** Many iterations and intervals: the caps must kick in and say so. */
 export function largeResult(): AnalysisResult {

@@ -5,7 +5,7 @@ import type {AnalysisResult} from '../../src/analysis/types.js'
 import {HTML_CSP, renderHtml} from '../../src/report/html.js'
 import {SCRIPT} from '../../src/report/html/script.js'
 import {MAX_MARKS_PER_LANE, TIME_BUCKETS} from '../../src/report/html/timeline.js'
-import {HOSTILE, HOSTILE_COMMENT, PRIMARY_SUMMARY, hostileResult, largeResult, slowSinkResult} from './html-fixtures.js'
+import {HOSTILE, HOSTILE_COMMENT, METRICS_SUMMARY, PRIMARY_SUMMARY, hostileResult, largeResult, metricsRichResult, slowSinkResult} from './html-fixtures.js'
 
 function dataOf(html: string): unknown {
   const m = /<script type="application\/json" id="vdiag-data">([\s\S]*?)<\/script>/.exec(html)
@@ -89,4 +89,47 @@ test('html: numbers never render as NaN or undefined', () => {
 
 test('html: the hostile fixture really is hostile', () => {
   assert.ok(HOSTILE.includes('</script>') && HOSTILE.includes('onerror') && HOSTILE_COMMENT.includes('<!--'))
+})
+
+test('html: utilization and errors per component, charted, with the config files and logs included', () => {
+  const result = metricsRichResult()
+  const html = renderHtml(result)
+  const metrics = html.slice(html.indexOf('id="metrics"'))
+  // The utilization chart: one line per component, the saturation threshold, the version caveat.
+  const util = /<h3>Utilization<\/h3>([\s\S]*?)<h3>/.exec(metrics)
+  assert.ok(util, 'utilization section')
+  assert.equal((util[1].match(/<polyline /g) ?? []).length, 3)
+  assert.match(util[1], /saturated \(90 %\)/)
+  for (const id of ['in_file', 'parse', 'out_http']) assert.ok(util[1].includes(`${id}</span>`), id)
+  assert.match(util[1], /Before Vector 0\.55 a component blocked on its downstream also reads busy/)
+  // Errors: a chart for the component that had them, and per-component counts and rates in the table.
+  const errs = /<h3>Errors<\/h3>([\s\S]*?)<h3>/.exec(metrics)
+  assert.ok(errs, 'errors section')
+  assert.equal((errs[1].match(/<polyline /g) ?? []).length, 1)
+  assert.match(metrics, /<th scope="col">Errors\/s<\/th><th scope="col">Utilization \(max\)<\/th>/)
+  assert.match(metrics, /<td class="text"><code>out_http<\/code><\/td>(<td>(?:(?!<\/td>).)*<\/td>){5}<td><strong>19<\/strong><\/td><td>0\.95\/s<\/td><td><strong>96 % \(98 %\)<\/strong><\/td>/)
+  // What else the internal metrics said.
+  assert.match(metrics, /<h3>Internal metrics<\/h3>/)
+  assert.match(metrics, /<code>parse<\/code><\/td><td>2\.1 ms \/ 4\.4 ms<\/td>/)
+  assert.match(metrics, /31\.5 ms \/ 49\.2 ms/)
+  // Config files and log sources by name, never their content.
+  assert.match(html, /<dt>Config files<\/dt><dd>1 of 1 files · 3 components · 2 edges \(the topology below uses them\)/)
+  assert.ok(html.includes('<code>/etc/vector/vector.yaml</code> (yaml, defines <code>in_file</code>, <code>parse</code>, <code>out_http</code> · in the bundle as <code>config/01-vector.yaml</code>)'))
+  assert.ok(html.includes('<code>/var/log/vector/vector.log</code> (120 lines, window, <strong>truncated</strong>'))
+  assert.ok(html.includes('<code>journal:vector</code> (failed: journalctl is not installed)'))
+  assert.match(html, /<dt>Internal metrics<\/dt><dd>21 Prometheus scrapes · prefix <code>vector_<\/code> · utilization for 3 components/)
+  assert.match(html, /Edges come from the pipeline's config files/)
+  // Without spans, the topology boxes show utilization.
+  assert.match(html, /out_http \(sink, http\), utilization 96 %, the bottleneck/)
+  assert.ok(html.indexOf(METRICS_SUMMARY) > 0 && html.indexOf(METRICS_SUMMARY) < html.indexOf('id="metrics"'), 'the answer comes first')
+  assert.doesNotMatch(html.replace(/<script[\s\S]*?<\/script>/g, ''), /NaN|undefined|Infinity/)
+})
+
+test('html: hostile config, log and metric strings stay text', () => {
+  const html = renderHtml(hostileResult())
+  const visible = html.replace(/<script type="application\/json"[\s\S]*?<\/script>/, '')
+  assert.equal((visible.match(/<script/gi) ?? []).length, 1)
+  assert.equal((html.match(/<img/gi) ?? []).length, 0)
+  assert.ok(visible.includes(`<code>journal:${HOSTILE.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')}</code>`))
+  assert.ok(!visible.includes(HOSTILE_COMMENT))
 })

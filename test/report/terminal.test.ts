@@ -31,6 +31,9 @@ describe('terminal report', {timeout: 120_000}, () => {
     }
     for (const scenario of SCENARIOS) for (const level of ['info', 'debug'] as const) await add(`${scenario}/${level}`, {spans: 4000, scenario, level, seed: 3})
     await add('metrics-only', {scenario: 'slow-sink', withTracing: false, withUtilization: true})
+    const everything = {withPrometheus: true, withErrorsStream: true, withConfig: true, withLogs: true, counterErrors: {parse: 30}}
+    await add('everything', {spans: 4000, scenario: 'slow-sink', seed: 3, ...everything})
+    await add('everything-metrics-only', {scenario: 'slow-sink', seed: 3, withTracing: false, ...everything})
     await add('insufficient', {spans: 25, scenario: 'balanced'})
   })
   after(async () => {
@@ -106,5 +109,45 @@ describe('terminal report', {timeout: 120_000}, () => {
     const coloured = renderTerminal(r, {color: true})
     assert.doesNotMatch(stripAnsi(coloured), ESC)
     assertFits(coloured, 100, 'hostile colour')
+  })
+
+  it('shows the internal metrics, config files and logs in the header, and utilization and errors per component', () => {
+    const {r} = results.find((x) => x.label === 'everything')!
+    const text = renderTerminal(r, {color: false})
+    const lines = text.split('\n')
+    assert.ok(lines.includes('topology  file_in → parse → http_out (edges from the config files)'), text)
+    assert.ok(lines.some((l) => /^scrapes {3}\d+ of internal_metrics · utilization for 3 components$/.test(l)))
+    assert.ok(lines.includes('config    1 file: /etc/vector/vector.yaml · 3 components, 2 edges'))
+    assert.ok(lines.some((l) => /^logs {6}\/var\/log\/vector\/vector\.log \(12 lines\) · journal:vector \(failed: journalctl/.test(l)))
+    // under each component's heading: its utilization and, where there were any, its errors
+    const under = (kind: string) => lines[lines.findIndex((l) => l.startsWith(`${kind} `)) + 1]
+    assert.match(under('source file_in'), /^ {2}utilization \d+% · send wait [\d.]+m?s p95 /)
+    assert.match(under('transform parse'), /^ {2}utilization \d+% · errors 30 \([\d.]+\/s\) · latency /)
+    assert.match(under('sink http_out'), /^ {2}utilization (9\d|100)% · errors \d+ \([\d.]+\/s\) · rtt /)
+    // the merged errors finding
+    assert.match(text, /Transform parse counted 30 error\(s\)/)
+  })
+
+  it('lists utilization and errors per component without spans', () => {
+    const {r} = results.find((x) => x.label === 'everything-metrics-only')!
+    const text = renderTerminal(r, {color: false})
+    assert.match(text, /\n {2}parse +in +5\.0k {2}out +5\.0k · utilization \d+% · errors 30 \([\d.]+\/s\)\n {21}latency [\d.]+ms p95 [\d.]+ms · buffer peak \d+% · cpu [\d.]+ cores\n/)
+    assert.match(text, /^ 1 {2}HIGH {5}http_out$/m)
+  })
+
+  it('keeps config paths and log specs from the bundle harmless', () => {
+    const base = results.find((x) => x.label === 'everything')!.r
+    const evil = '\x1b[2J\x1b]0;pwned\x07' + 'y'.repeat(300)
+    const r: AnalysisResult = structuredClone(base)
+    r.config!.files[0].source = evil
+    r.logs!.sources[0].spec = evil
+    r.logs!.sources[1].error = evil
+    r.metrics[0].id = evil
+    for (const color of [false, true]) {
+      const text = renderTerminal(r, {color})
+      assert.doesNotMatch(stripAnsi(text), ESC)
+      assert.doesNotMatch(text, /\x07/)
+      assertFits(text, 100, `hostile ${color}`)
+    }
   })
 })

@@ -9,11 +9,13 @@ import {detectFromMetrics} from './metrics-only.js'
 import {detectNoBottleneck} from './no-bottleneck.js'
 import {detectSpanLoss} from './span-loss.js'
 import {detectUntrackedTime} from './untracked-time.js'
+import {detectSaturatedUtilization} from './utilization.js'
 
 /** In order of precedence among findings of equal severity. */
 export const DETECTORS: readonly Detector[] = [
   detectBottleneck,
   detectFromMetrics,
+  detectSaturatedUtilization,
   detectInsufficientData,
   detectNoBottleneck,
   detectBackpressure,

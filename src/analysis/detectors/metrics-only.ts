@@ -2,14 +2,13 @@ import type {ComponentMetrics, Finding} from '../types.js'
 import type {AnalysisView} from '../view.js'
 import {THROUGHPUT_RATIO_MIN, UTILIZATION_SATURATED} from './thresholds.js'
 import {pct, topologyNote} from './saturation.js'
-
-const METRICS_ONLY = 'from metrics alone: tracing was unavailable'
+import {FROM_METRICS_ONLY as METRICS_ONLY, saturatedByUtilization} from './utilization.js'
 
 /**
  * When the pipeline could not trace, the metrics still say something: a
- * saturated `utilization` (the most downstream one is the cause, as with
- * spans), or events piling up in front of a component (it sends less than it
- * receives). Every finding says it comes from metrics alone.
+ * saturated `utilization` (detectSaturatedUtilization names it), or events
+ * piling up in front of a component (it sends less than it receives). Every
+ * finding says it comes from metrics alone.
  */
 export function detectFromMetrics(view: AnalysisView): Finding[] {
   const r = view.result
@@ -30,19 +29,8 @@ export function detectFromMetrics(view: AnalysisView): Finding[] {
   const byDownstream = (a: ComponentMetrics, b: ComponentMetrics) => (view.depth[b.id] ?? 0) - (view.depth[a.id] ?? 0)
   const rates = Object.fromEntries(withData.map((m) => [m.id, {received_eps: m.received_eps, sent_eps: m.sent_eps, utilization: m.utilization}]))
 
-  const saturated = withData.filter((m) => m.utilization !== null && m.utilization >= UTILIZATION_SATURATED).sort(byDownstream)
-  if (saturated.length > 0) {
-    const c = saturated[0]
-    out.push({
-      id: 'metrics.saturated',
-      severity: 'high',
-      component: c.id,
-      stage: null,
-      summary: `${cap(kind(c.id))} \`${c.id}\` is the likely bottleneck (${METRICS_ONLY}): its utilization is ${pct(c.utilization!)}, the most downstream saturated component.`,
-      evidence: {source: METRICS_ONLY, utilization: c.utilization, saturated: saturated.map((m) => m.id), rates, topology: topologyNote(view)},
-    })
-    return out
-  }
+  // A saturated utilization names the bottleneck: that is detectSaturatedUtilization's finding.
+  if (saturatedByUtilization(view).length > 0) return out
 
   const piling = withData
     .filter((m) => kind(m.id) !== 'source' && m.received_eps !== null && m.sent_eps !== null && m.received_eps > 0)
@@ -63,12 +51,14 @@ export function detectFromMetrics(view: AnalysisView): Finding[] {
   }
   const sinks = withData.filter((m) => kind(m.id) === 'sink')
   const through = sinks.reduce((a, m) => a + (m.sent_eps ?? 0), 0)
+  const scraped = r.metrics.some((m) => m.utilization !== null)
+  const utilization = scraped ? `no component's utilization reached ${pct(UTILIZATION_SATURATED)}` : 'no utilization was scraped'
   out.push({
     id: 'metrics.throughput',
     severity: 'info',
     component: null,
     stage: null,
-    summary: `Throughput is even along the pipeline (${fmt(through)} events/s out of the sinks) and no utilization was scraped: metrics alone cannot say which component limits it; capture with tracing to find out.`,
+    summary: `Throughput is even along the pipeline (${fmt(through)} events/s out of the sinks) and ${utilization}: metrics alone cannot say which component limits it; capture with tracing to find out.`,
     evidence: {source: METRICS_ONLY, rates},
   })
   return out

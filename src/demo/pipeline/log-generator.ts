@@ -6,7 +6,7 @@
  * It is not a pipeline component and is never traced: it plays the
  * application whose logs the pipeline ships.
  */
-import {open, unlink, writeFile, type FileHandle} from 'node:fs/promises'
+import {open, unlink, utimes, writeFile, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {FINGERPRINT_BYTES} from './file-source.js'
@@ -25,6 +25,8 @@ export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024
 const UNLIMITED_BYTES_PER_TICK = 1024 * 1024
 /** An active file is rotated at this size; the generation before the previous one is deleted. */
 const ROTATE_BYTES = 32 * 1024 * 1024
+/** How old the rotated files look: well past the source's ignore_older (pipeline.ts IGNORE_OLDER_MS). */
+const ROTATED_AGE_MS = 24 * 60 * 60 * 1000
 /** Parallel file creations when preparing discovery files (bounded to stay below fd limits). */
 const CREATE_CONCURRENCY = 32
 
@@ -59,18 +61,23 @@ export class LogGenerator {
 
   constructor(private readonly opts: LogGeneratorOptions) {}
 
-  /** Creates the rotated files (slow-discovery) and opens the active files. */
+  /**
+   * Creates the rotated files (slow-discovery) and opens the active files.
+   * Rotated files are dated ROTATED_AGE_MS back: the source fingerprints them
+   * on every scan but does not ship them (ignore_older), so they cost
+   * discovery only, and do not count as written.
+   */
   async prepare(): Promise<void> {
     const {dir, discoveryFiles, files} = this.opts
+    const past = new Date(Date.now() - ROTATED_AGE_MS)
     for (let start = 0; start < discoveryFiles; start += CREATE_CONCURRENCY) {
       const batch: Promise<void>[] = []
       for (let i = start; i < Math.min(discoveryFiles, start + CREATE_CONCURRENCY); i++) {
         // At least a fingerprint's worth, whatever --event-size: a shorter file would cost the source no fingerprinting.
         let content = ''
         while (content.length < FINGERPRINT_BYTES) content += this.line() + '\n'
-        this.writtenBytes += Buffer.byteLength(content)
-        this.writtenEvents++
-        batch.push(writeFile(path.join(dir, `rotated-${String(i).padStart(5, '0')}.log`), content))
+        const file = path.join(dir, `rotated-${String(i).padStart(5, '0')}.log`)
+        batch.push(writeFile(file, content).then(() => utimes(file, past, past)))
       }
       await Promise.all(batch)
     }

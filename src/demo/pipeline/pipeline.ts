@@ -43,6 +43,12 @@ export function demoTopology(ids: ComponentIds): Topology[] {
 }
 
 const DEFAULT_OUTPUT = '_default'
+/**
+ * The source's ignore_older: files untouched this long are fingerprinted but
+ * not shipped. Long enough for any active file, far shorter than the age of
+ * slow-discovery's rotated files (a day).
+ */
+const IGNORE_OLDER_MS = 60 * 60 * 1000
 
 export interface PipelineOptions {
   tuning: PipelineTuning
@@ -91,7 +97,7 @@ export class DemoPipeline implements DemoPipelineView {
     const toSink = new BoundedQueue(tuning.queueCapacity)
     const rt = (id: string) => this.runtimes.get(id) as ComponentRuntime
     const {ids} = this.opts
-    const source = new FileSource(rt(ids.source), toTransform, {dir: this.dir, globCooldownMs: tuning.globCooldownMs, batchSize: tuning.batchSize, log})
+    const source = new FileSource(rt(ids.source), toTransform, {dir: this.dir, globCooldownMs: tuning.globCooldownMs, ignoreOlderMs: IGNORE_OLDER_MS, batchSize: tuning.batchSize, log})
     this.generator = new LogGenerator({
       dir: this.dir,
       rate: tuning.rate,

@@ -26,7 +26,7 @@ export class ComponentRuntime {
     this.trace = this.tracer.on ? this.tracer.begin(this.identity) : null
   }
 
-  /** `detail`: extra meta on the stage span (only built by callers when `traced`). */
+  /** `detail`: extra meta on the stage span. */
   stage(name: string, detail?: SpanDetail): void {
     const now = performance.now()
     this.closeStage(now)
@@ -36,10 +36,6 @@ export class ComponentRuntime {
     if (this.trace !== null) this.trace.stage(name, detail)
   }
 
-  /** This iteration is traced (spans are being made). */
-  get traced(): boolean {
-    return this.trace !== null
-  }
 
   /** Events/bytes handled in the current stage (span metrics only). */
   count(events: number, bytes: number): void {

@@ -38,3 +38,10 @@ export function severityClass(value: unknown): Severity {
 export const KIND_FILL: Record<string, string> = {source: '#E7F0FA', transform: '#E8F5EC', sink: '#FBEEE4'}
 export const SERIES = {received: '#0072B2', sent: '#D55E00'} as const
 export const ERROR_COLOR = '#B3261E'
+
+/** One colour per component in multi-line charts (Okabe–Ito, then Tol's muted set); each line also has a text label. */
+const LINES = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#882255', '#44AA99', '#999933', '#AA4499', '#332288']
+
+export function lineColor(index: number): string {
+  return LINES[((index % LINES.length) + LINES.length) % LINES.length]
+}

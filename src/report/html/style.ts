@@ -21,6 +21,7 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Dej
 .warnings li { border-left: 4px solid #8A5300; background: #FFF6E5; padding: 6px 10px; margin: 4px 0; overflow-wrap: anywhere; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 10px 0; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+ul.files { margin: 2px 0 4px; padding-left: 18px; } ul.files li { margin: 0; }
 ol.findings { padding-left: 22px; } ol.findings > li { margin: 10px 0; }
 .finding .summary { font-weight: 600; overflow-wrap: anywhere; }
 .finding .where { color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
@@ -43,6 +44,7 @@ table.evidence td, table.evidence th { text-align: left; }
 .note { color: var(--muted); font-size: 13px; margin: 4px 0; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 12px 20px; }
 figure { margin: 0; } figcaption { font-size: 13px; font-weight: 600; overflow-wrap: anywhere; }
+figure.series { max-width: 760px; margin: 6px 0; }
 svg { display: block; max-width: 100%; height: auto; }
 svg text { font-family: inherit; }
 button { font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid #8a8a90; border-radius: 4px; background: var(--bg-soft); cursor: pointer; }

@@ -1,5 +1,5 @@
 /** The top of the report: the answer, warnings, facts and the ranked findings. */
-import type {AnalysisResult, Finding} from '../../analysis/types.js'
+import type {AnalysisResult, ConfigSummary, Finding, InternalMetricsSummary, LogsSummary} from '../../analysis/types.js'
 import {severityClass} from './palette.js'
 import {clip, esc, finite, fmtCount} from './text.js'
 
@@ -8,6 +8,8 @@ const EVIDENCE_MAX_DEPTH = 3
 const EVIDENCE_MAX_ENTRIES = 40
 const EVIDENCE_MAX_TEXT = 400
 const MAX_PROBLEMS = 10
+/** Config files and log sources listed in the facts; the rest are counted. */
+const MAX_LISTED = 20
 
 export function renderAnswer(result: AnalysisResult): string {
   const primary = result.findings[0]
@@ -62,7 +64,43 @@ ${row('Pipeline', `${esc(pipeline.version ?? 'unknown version')} on ${esc(pipeli
 ${row('Window', windowText)}
 ${row('Spans', `${fmtCount(spans.total)} in ${fmtCount(spans.traces)} traces · ${fmtCount(spans.dropped)} dropped${spans.lost === null || spans.lost === undefined ? '' : ` · ${fmtCount(spans.lost)} lost`}${spans.level ? ` · level ${esc(spans.level)}` : ''}${finite(spans.orphans) > 0 ? ` · ${fmtCount(spans.orphans)} outside any iteration` : ''}`)}
 ${row('Bundle', `<code>${esc(bundle.path)}</code> · format v${esc(finite(bundle.format_version))} · ${bundle.verified ? 'checksums verified' : 'NOT verified'}${bundle.complete ? '' : ' · incomplete'}`)}
+${result.internal_metrics ? row('Internal metrics', internalMetricsText(result.internal_metrics)) : ''}
+${result.config ? row('Config files', configHtml(result.config, result.topology.edges_source === 'config')) : ''}
+${result.logs ? row('Logs', logsHtml(result.logs)) : ''}
 </dl>`
+}
+
+function internalMetricsText(im: InternalMetricsSummary): string {
+  const failed = finite(im.failed) > 0 ? ` (${fmtCount(im.failed)} failed${im.first_error ? `: ${esc(clip(im.first_error, EVIDENCE_MAX_TEXT))}` : ''})` : ''
+  const util = finite(im.utilization_components) > 0 ? `utilization for ${fmtCount(im.utilization_components)} components` : 'no utilization in any scrape'
+  return `${fmtCount(im.scrapes)} Prometheus scrapes${failed}${im.prefix ? ` · prefix <code>${esc(im.prefix)}</code>` : ''} · ${util}`
+}
+
+/** The config files included (paths and how they fared), never their content. */
+function configHtml(c: ConfigSummary, edgesFromConfig: boolean): string {
+  const files = (c.files ?? []).slice(0, MAX_LISTED).map((f) => {
+    const what = f.ok
+      ? `${esc(f.format ?? 'config')}${f.components.length > 0 ? `, defines ${f.components.slice(0, MAX_LISTED).map((id) => `<code>${esc(id)}</code>`).join(', ')}` : ''}${f.entry ? ` · in the bundle as <code>${esc(f.entry)}</code>` : ''}`
+      : `<strong>not included</strong>: ${esc(clip(f.error ?? 'unreadable', EVIDENCE_MAX_TEXT))}`
+    return `<li><code>${esc(f.source)}</code> (${what})</li>`
+  })
+  if ((c.files ?? []).length > MAX_LISTED) files.push(`<li>… and ${fmtCount(c.files.length - MAX_LISTED)} more</li>`)
+  const summary = `${fmtCount(c.files.filter((f) => f.ok).length)} of ${fmtCount(c.files.length)} files · ${fmtCount(c.component_count)} components · ${fmtCount(c.edge_count)} edges${edgesFromConfig ? ' (the topology below uses them)' : ''}${finite(c.unresolved_inputs) > 0 ? ` · ${fmtCount(c.unresolved_inputs)} inputs match nothing` : ''}`
+  const warnings = (c.warnings ?? []).slice(0, MAX_LISTED).map((w) => `<li>${esc(clip(w, EVIDENCE_MAX_TEXT))}</li>`)
+  return `${summary}<ul class="files">${files.join('')}${warnings.join('')}</ul>`
+}
+
+/** The log sources included: spec, lines, whether the start was cut; never their content. */
+function logsHtml(l: LogsSummary): string {
+  const sources = (l.sources ?? []).slice(0, MAX_LISTED).map((s) => {
+    const detail = s.entry
+      ? `${fmtCount(s.lines)} lines${s.selection ? `, ${esc(s.selection)}` : ''}${s.truncated ? ', <strong>truncated</strong> (older lines left out)' : ''} · in the bundle as <code>${esc(s.entry)}</code>`
+      : `${esc(s.status)}${s.error ? `: ${esc(clip(s.error, EVIDENCE_MAX_TEXT))}` : ''}`
+    return `<li><code>${esc(s.spec)}</code> (${detail})</li>`
+  })
+  if ((l.sources ?? []).length > MAX_LISTED) sources.push(`<li>… and ${fmtCount(l.sources.length - MAX_LISTED)} more</li>`)
+  const cap = l.max_bytes !== null && l.max_bytes !== undefined ? ` · at most ${fmtCount(l.max_bytes)} bytes each, the end kept` : ''
+  return `${fmtCount(l.sources?.length ?? 0)} sources${cap}<ul class="files">${sources.join('')}</ul>`
 }
 
 export function renderFindings(findings: Finding[]): string {

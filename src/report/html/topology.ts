@@ -37,6 +37,8 @@ export function renderTopology(result: AnalysisResult, bottleneck: string | null
   const anchors = new Map<string, number>()
   result.components.forEach((c, i) => anchors.set(c.id, i))
   const busy = new Map(result.components.map((c) => [c.id, c.busy_share]))
+  // Without spans, Vector's utilization gauge is the busy share there is.
+  const utilization = new Map(result.metrics.filter((m) => typeof m.utilization === 'number').map((m) => [m.id, m.utilization as number]))
   const ids = new Set(infos.map((c) => c.id))
   const edges = result.topology.edges.filter((e) => ids.has(e.from) && ids.has(e.to))
   const skippedEdges = result.topology.edges.length - edges.length
@@ -88,11 +90,13 @@ export function renderTopology(result: AnalysisResult, bottleneck: string | null
   }
   for (const n of nodes) {
     const isBottleneck = bottleneck !== null && n.info.id === bottleneck
-    const share = busy.get(n.info.id)
+    const fromSpans = busy.get(n.info.id)
+    const share = fromSpans ?? utilization.get(n.info.id)
+    const measure = fromSpans === undefined ? 'utilization' : 'busy'
     const bx = x(n)
     const by = y(n)
     const fill = Object.hasOwn(KIND_FILL, n.info.kind) ? KIND_FILL[n.info.kind] : '#F2F2F2'
-    const label = `${n.info.id} (${n.info.kind}, ${n.info.type})${share === undefined ? '' : `, busy ${fmtPct(share)}`}${isBottleneck ? ', the bottleneck' : ''}`
+    const label = `${n.info.id} (${n.info.kind}, ${n.info.type})${share === undefined ? '' : `, ${measure} ${fmtPct(share)}`}${isBottleneck ? ', the bottleneck' : ''}`
     const box = [
       `<title>${esc(label)}</title>`,
       `<rect x="${px(bx)}" y="${px(by)}" width="${BOX_W}" height="${BOX_H}" rx="6" fill="${fill}" stroke="${isBottleneck ? ERROR_COLOR : '#666'}" stroke-width="${isBottleneck ? 3.5 : 1.2}"/>`,
@@ -111,9 +115,17 @@ export function renderTopology(result: AnalysisResult, bottleneck: string | null
   }
   const notes: string[] = []
   if (result.topology.inferred) notes.push('The bundle has no topology edges: columns follow component kinds (sources → transforms → sinks), an <strong>inferred order</strong>.')
+  else if (result.topology.edges_source === 'config' && edges.length > 0) notes.push("Edges come from the pipeline's config files (each component's <code>inputs</code>).")
+  else if (result.topology.edges_source === 'graphql' && edges.length > 0) notes.push("Edges come from the admin API (GraphQL relations).")
   if (omitted > 0) notes.push(`${omitted} more components are not drawn; the tables below list them all.`)
   if (skippedEdges > 0) notes.push(`${skippedEdges} edges name components that are not drawn and are left out.`)
-  notes.push('The bar in each box is its busy share of the window. Select a box to jump to its breakdown.')
+  notes.push(
+    busy.size > 0
+      ? 'The bar in each box is its busy share of the window. Select a box to jump to its breakdown.'
+      : utilization.size > 0
+        ? "The bar in each box is its mean utilization (Vector's gauge): there are no spans."
+        : 'Select a box to jump to its breakdown.',
+  )
   const desc = `Pipeline topology with ${infos.length} components and ${edges.length} edges${result.topology.inferred ? ', order inferred from component kinds' : ''}.`
   return `<svg viewBox="0 0 ${px(width)} ${px(height)}" width="${px(width)}" role="img" aria-labelledby="topo-title topo-desc"><title id="topo-title">Topology</title><desc id="topo-desc">${esc(desc)}</desc>${parts.join('\n')}</svg>
 ${notes.map((n) => `<p class="note">${n}</p>`).join('\n')}`
