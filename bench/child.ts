@@ -15,6 +15,8 @@ import {fileURLToPath} from 'node:url'
 /** dist/bench, where the compiled benchmark scripts are. */
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 export const benchScript = (name: string): string => path.join(BENCH_DIR, name)
+/** How long a service child that was told to stop may take to exit before it is killed. */
+const STOP_GRACE_MS = 10_000
 /** Output kept from a child's stderr, to explain its failure. */
 const MAX_STDERR_CHARS = 16 * 1024
 
@@ -172,9 +174,17 @@ export async function startServiceChild<Ready>(script: string, args: string[], o
         else resolve(l)
       }
     })
+  let stopSent = false
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const gone = new Promise<void>((r) => child.once('close', () => r()))
+    // after `stop` the child exits by itself (and writes its --cpu-prof profile on the way): give it the time
+    if (stopSent) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([gone, new Promise<void>((r) => (timer = setTimeout(r, STOP_GRACE_MS)))])
+      clearTimeout(timer)
+      if (child.exitCode !== null || child.signalCode !== null) return
+    }
     child.kill('SIGKILL')
     await gone
   }
@@ -187,6 +197,7 @@ export async function startServiceChild<Ready>(script: string, args: string[], o
       stderr: () => stderr,
       stop,
       request: async <T>(cmd: string, timeoutMs: number) => {
+        if (cmd === 'stop') stopSent = true
         child.stdin!.write(cmd + '\n')
         return JSON.parse(await next(timeoutMs)) as T
       },

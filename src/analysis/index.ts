@@ -43,7 +43,9 @@ export async function analyseBundle(opened: OpenedBundleInput, opts: {path?: str
   const table = await readSpans(root)
   const tree = buildSpanTree(table)
   const window = analysisWindow(manifest, tracing, spanExtent(table))
-  const topology = buildTopology(facts, seenComponents(table, tree), collected.configTopology)
+  // Components only the scrapes know (the admin API could not be read) still get a place in the topology.
+  const scraped = [...(prometheus?.identities ?? [])].map(([id, x]) => ({id, kind: x.kind ?? undefined, type: x.type ?? undefined, stages: []}))
+  const topology = buildTopology(facts, [...seenComponents(table, tree), ...scraped], collected.configTopology)
   const info = new Map(topology.components.map((c) => [c.id, c]))
   const kindOf = (c: number): ComponentKind => info.get(table.components.values[c])?.kind ?? 'transform'
   const {components, timeline} = aggregateComponents(table, tree, window, kindOf)

@@ -54,6 +54,8 @@ export interface PrometheusSeriesSet {
   points: Map<string, ComponentPoint[]>
   /** Successful scrapes in time order: their capture-clock time and wall clock. */
   scrapes: {t: number; at: string}[]
+  /** `component_kind` / `component_type` labels per component id, for components the pipeline facts lack. */
+  identities: Map<string, {kind: string | null; type: string | null}>
   summary: InternalMetricsSummary
 }
 
@@ -63,6 +65,7 @@ export const MAX_PROMETHEUS_SCRAPES = 100_000
 /** Reduces scrapes one at a time; `finish()` gives the series. */
 export class PrometheusAccumulator {
   private readonly points = new Map<string, ComponentPoint[]>()
+  private readonly identities = new Map<string, {kind: string | null; type: string | null}>()
   private readonly scrapes: {t: number; at: string}[] = []
   private readonly families = new Set<string>()
   private readonly withUtilization = new Set<string>()
@@ -87,6 +90,9 @@ export class PrometheusAccumulator {
     for (const [id, sample] of Object.entries(components)) {
       if (!sample || typeof sample !== 'object' || !sample.metrics || typeof sample.metrics !== 'object') continue
       for (const name of Object.keys(sample.metrics)) this.families.add(name)
+      if (!this.identities.has(id)) {
+        this.identities.set(id, {kind: typeof sample.kind === 'string' ? sample.kind : null, type: typeof sample.type === 'string' ? sample.type : null})
+      }
       const point = reducePoint(t, sample, scrape.types ?? {})
       if (point.utilization !== null) this.withUtilization.add(id)
       let list = this.points.get(id)
@@ -101,6 +107,7 @@ export class PrometheusAccumulator {
     return {
       points: this.points,
       scrapes: [...this.scrapes].sort(byTime),
+      identities: this.identities,
       summary: {
         scrapes: this.total,
         failed: this.failed,

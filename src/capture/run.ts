@@ -170,7 +170,7 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
       written = await writeBundle({stagingDir: staging, topFolder, output, format: opts.format, manifest: {...manifest, redaction: redactor.audit()}})
     } catch (e) {
       keepStaging = true
-      throw e instanceof VdiagError ? new VdiagError(e.code, e.summary, {hint: `${e.hint ?? ''} The collected files are kept in ${staging}`.trim(), exitCode: e.exitCode}) : e
+      throw e instanceof VdiagError ? new VdiagError(e.code, e.summary, {hint: e.hint?.includes(staging) ? e.hint : `${e.hint ?? ''} The collected files are kept in ${staging}`.trim(), exitCode: e.exitCode}) : e
     }
     log({event: 'bundle_written', path: written.path, size: written.size, sha256: written.sha256, spans: sc?.spans_kept ?? 0, complete: manifest.complete})
     const exitCode = interrupted ? ExitCode.Interrupted : outcome.pipelineLost ? ExitCode.Failed : ExitCode.Ok

@@ -26,11 +26,12 @@ import {CircuitBreaker, type BreakerState} from './circuit-breaker.js'
 /**
  * How long the pipeline waits for the Agent's answer to one request. A local
  * Agent answers a payload in milliseconds (it decodes before replying, ~10 ms
- * per MB); 400 ms is ample for that, yet leaves most of dd-trace's 2 s request
- * timeout for reading the body and answering locally, and bounds what one
- * outage costs the tracer: only the request that discovers it waits this long.
+ * per MB), and a busy host can add tens of ms of scheduling; 500 ms is ample
+ * for both, yet leaves three quarters of dd-trace's 2 s request timeout for
+ * reading the body and answering locally. Only the request that discovers an
+ * outage waits this long: the breaker answers the rest at once.
  */
-export const AGENT_DEADLINE_MS = 400
+export const AGENT_DEADLINE_MS = 500
 /** While the Agent is failing, how often one request is also tried on it in the background: often enough to notice its return within a flush or two, rarely enough to cost nothing. */
 export const AGENT_PROBE_INTERVAL_MS = 1_000
 /** close(): longest wait for a background probe to settle (it has the same deadline, so this is a safety margin). */

@@ -5,7 +5,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import {generateBundleDir} from '../../bench/generate-bundle.js'
-import {ENTRY, type SpanRecord} from '../../src/bundle/format.js'
+import {ENTRY, type ErrorsRecord, type PipelineFacts, type PrometheusRecord, type SpanRecord} from '../../src/bundle/format.js'
 import {tempDir} from './fixtures.js'
 
 describe('bench/generate-bundle', {timeout: 60_000}, () => {
@@ -104,5 +104,27 @@ describe('bench/generate-bundle', {timeout: 60_000}, () => {
     const tracing = JSON.parse(await fs.readFile(path.join(g.dir, ENTRY.tracing), 'utf8'))
     assert.equal(tracing.supported, false)
     assert.match(tracing.reason, /404/)
+  })
+
+  it('writes internal metrics, error totals, config and logs on request, listed in the manifest', async () => {
+    const g = await gen({spans: 2000, scenario: 'heavy-transform', withPrometheus: true, withErrorsStream: true, withConfig: true, withLogs: true, counterErrors: {http_out: 9}})
+    const listed = new Set(g.manifest.files.map((f) => f.path))
+    for (const e of [ENTRY.prometheus, ENTRY.errors, ENTRY.configIndex, ENTRY.logsIndex, 'config/01-vector.yaml', 'logs/01-vector.log']) assert.ok(listed.has(e), e)
+    const lines = async (entry: string) => (await fs.readFile(path.join(g.dir, entry), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const scrapes = (await lines(ENTRY.prometheus)) as PrometheusRecord[]
+    const snapshots = await lines(ENTRY.metrics)
+    assert.equal(scrapes.length, snapshots.length)
+    // Vector publishes utilization every 5 s: not in the first scrape, in every later one
+    assert.equal(scrapes[0].scrape!.components.parse.metrics.utilization, undefined)
+    for (const s of scrapes.slice(1)) for (const id of ['file_in', 'parse', 'http_out']) assert.equal(typeof s.scrape!.components[id].metrics.utilization?.[0].value, 'number')
+    // the transform's latency histogram counts one observation per iteration that ran `process`
+    const lastScrape = scrapes[scrapes.length - 1].scrape!
+    const latency = lastScrape.components.parse.metrics.component_latency_seconds[0]
+    assert.ok((latency.count ?? 0) > 0 && latency.buckets!.length > 0)
+    const errors = (await lines(ENTRY.errors)) as ErrorsRecord[]
+    assert.equal(errors[errors.length - 1].components.http_out - errors[0].components.http_out, 9)
+    const facts = JSON.parse(await fs.readFile(path.join(g.dir, ENTRY.pipeline), 'utf8')) as PipelineFacts
+    assert.equal(facts.edges_source, 'config')
+    assert.deepEqual(facts.edges, [{from: 'file_in', to: 'parse'}, {from: 'parse', to: 'http_out'}])
   })
 })

@@ -105,7 +105,7 @@ describe('bottleneck from utilization when spans are missing or thin', {timeout:
   })
 
   /** A metrics-only bundle of the chain: admin API snapshots failed, only the scrapes hold counters. */
-  const chain = async (f: PipelineFacts, config: ConfigCollection | null): Promise<AnalysisResult> => {
+  const chain = async (f: PipelineFacts | null, config: ConfigCollection | null): Promise<AnalysisResult> => {
     const dir = path.join(root, `chain-${n++}`)
     const opened = await writeBundle(dir, {facts: f, tracing: NO_TRACING, manifest: {window: {start: BASE_ISO, end: isoAt(20_000)}}})
     await fs.writeFile(path.join(dir, ENTRY.prometheus), scrapes().map((r) => JSON.stringify(r)).join('\n') + '\n')
@@ -142,7 +142,7 @@ describe('bottleneck from utilization when spans are missing or thin', {timeout:
     // 0.55: task transforms blocked on their downstream read idle, so t1 is busy with its own work too
     const note = String(first.evidence.utilization_semantics)
     assert.match(note, /^Vector 0\.55\.0: from 0\.55 task transforms count time blocked on their downstream as idle \(vectordotdev\/vector#24731\)/)
-    assert.match(note, /`t1` upstream is busy with its own work/)
+    assert.match(note, /so `t1` is busy with its own work as well/)
     assert.ok(r.findings.some((f) => f.id === 'tracing.unavailable'))
     assert.ok(!r.findings.some((f) => f.id === 'metrics.accumulating' || f.id === 'metrics.throughput'))
     // The metrics come from the scrapes alone (no snapshots): 1000 events per 5 s
@@ -167,10 +167,25 @@ describe('bottleneck from utilization when spans are missing or thin', {timeout:
     assert.equal(r.config, null)
     const first = r.findings[0]
     assert.equal(first.id, 'metrics.saturated')
-    // t1 and t2 are both "a transform" when the order is inferred: the busier one
+    // t1 and t2 are both "a transform" when the order is inferred: the busier one, and the other is named as a peer
     assert.equal(first.component, 't1')
+    assert.match(first.summary, /; `in` upstream also reads saturated; `t2` also reads saturated at the same depth, less busy\.$/)
     assert.match(String(first.evidence.topology), /inferred from kinds/)
     assert.match(String(first.evidence.utilization_semantics), /^Vector 0\.54\.1: before Vector 0\.55 a component blocked on its downstream also reads busy/)
+  })
+
+  it('without pipeline facts, the scrapes say what kind each component is', async () => {
+    const r = await chain(null, null)
+    assert.deepEqual(
+      r.topology.components.map((c) => [c.id, c.kind, c.type]),
+      [['in', 'source', 'kafka'], ['t1', 'transform', 'remap'], ['t2', 'transform', 'lua'], ['out', 'sink', 'elasticsearch']],
+    )
+    assert.equal(r.topology.inferred, true)
+    assert.equal(r.findings[0].component, 't1')
+    assert.match(r.findings[0].summary, /^Transform `t1`/)
+    // the manifest still says which version it was
+    assert.equal(r.pipeline.version, '0.55.0')
+    assert.match(r.findings[0].summary, /; `in` upstream also reads saturated; `t2` also reads saturated at the same depth, less busy\.$/)
   })
 
   it('pre-0.55 semantics on a generated slow sink: every component reads saturated, the sink is named', async () => {

@@ -454,8 +454,8 @@ describe('capture --via agent end to end', () => {
         assert.ok(agent, 'manifest.capture.agent')
         assert.equal(agent.url, stub.url)
         assert.deepEqual([agent.info.reachable, agent.info.version, agent.info.endpoints], [true, STUB_INFO.version, STUB_INFO.endpoints])
-        assert.equal(agent.forwarding.trace_payloads_missed, 0)
         assert.ok(agent.forwarding.forwarded_ok >= 1)
+        assert.ok(agent.forwarding.trace_payloads >= 1)
         assert.deepEqual(agent.reencoded_payloads, [])
         assert.ok(m.counts.spans_kept > 0)
         assert.equal(stub.received[0].url, '/info', '/info is asked before the window')
@@ -469,11 +469,17 @@ describe('capture --via agent end to end', () => {
         const atStub = new Set(stub.traces().flatMap((t) => spanIdsOf(t.body)))
         // (the other way round holds too, but for a payload the tracer may re-send after the window,
         // which the Agent still gets while the bundle is already closed)
-        for (const id of spans) assert.ok(atStub.has(id), `span ${id} reached the stub Agent`)
+        const reached = spans.filter((id) => atStub.has(id)).length
+        const f = agent.forwarding
+        if (f.trace_payloads_missed === 0) assert.equal(reached, spans.length, 'every span reached the stub Agent')
+        // a machine so loaded that the healthy stub missed the tee's deadline: what it missed is counted
+        else assert.ok(reached >= spans.length - f.spans_missed, `${reached} of ${spans.length} spans reached the stub, ${f.spans_missed} counted as missed`)
         // every stored payload is byte-identical to one the Agent received
         const index = (await readFile(path.join(root, 'spans/payloads.ndjson'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as PayloadRecord)
         const bodies = new Set(stub.traces().map((t) => t.body.toString('base64')))
-        for (const p of index) assert.ok(bodies.has((await readFile(path.join(root, p.file))).toString('base64')), `payload ${p.seq}`)
+        let identical = 0
+        for (const p of index) if (bodies.has((await readFile(path.join(root, p.file))).toString('base64'))) identical++
+        assert.ok(identical >= index.length - f.trace_payloads_missed, `${identical} of ${index.length} stored payloads byte-identical to what the stub got`)
       } finally {
         await rm(path.dirname(root), {recursive: true, force: true})
       }

@@ -25,7 +25,19 @@ describe('replay --json document', {timeout: 60_000}, () => {
   let result: AnalysisResult
   before(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'vdiag-json-'))
-    const g = await generateBundleDir({dir: root, spans: 4000, scenario: 'slow-discovery', level: 'debug', seed: 6})
+    // Every optional part of a bundle, so every key the document can hold is emitted (and checked against the docs).
+    const g = await generateBundleDir({
+      dir: root,
+      spans: 4000,
+      scenario: 'slow-discovery',
+      level: 'debug',
+      seed: 6,
+      withPrometheus: true,
+      withErrorsStream: true,
+      counterErrors: {parse: 10},
+      withConfig: true,
+      withLogs: true,
+    })
     result = await analyseBundle({root, manifest: g.manifest, verified: true}, {path: 'bundle.tar.gz'})
     doc = JSON.parse(toJson(result))
   })
@@ -53,6 +65,10 @@ describe('replay --json document', {timeout: 60_000}, () => {
         for (const sub of s.substages as Json[]) assertTypes(sub, {name: 'string', self_ms: 'number', share: 'number', p95_ms: 'number'}, 'substage')
       }
     }
+    for (const m of doc.metrics as Json[]) {
+      assertTypes(m, {utilization: 'number|null', utilization_max: 'number|null', errors: 'number|null', errors_per_s: 'number|null', errors_source: 'string|null', latency: 'object|null', http_rtt: 'object|null'}, `metrics ${m.id}`)
+    }
+    assertTypes(doc, {internal_metrics: 'object', config: 'object', logs: 'object'}, 'doc')
     const findings = doc.findings as Json[]
     assert.ok(findings.length > 0)
     for (const f of findings) assertTypes(f, {severity: 'string', component: 'string|null', stage: 'string|null', summary: 'string', evidence: 'object'}, 'finding')

@@ -24,12 +24,17 @@ export function detectSaturatedUtilization(view: AnalysisView): Finding[] {
   const c = saturated[0]
   const kind = kindOf(view, c.id)
   const basis = thin ? FROM_THIN_SPANS : FROM_METRICS_ONLY
-  const upstream = saturated.slice(1)
-  const note = versionNote(view, c, upstream)
-  const tail =
-    upstream.length > 0
-      ? `; ${upstream.map((m) => `\`${m.id}\``).join(', ')} upstream ${upstream.length > 1 ? 'also read' : 'also reads'} saturated`
-      : ''
+  const others = saturated.slice(1)
+  const depth = (id: string) => view.depth[id] ?? 0
+  const upstream = others.filter((m) => depth(m.id) < depth(c.id))
+  // Same depth: the topology cannot say which feeds which (no edges between them, or the order is inferred).
+  const peers = others.filter((m) => depth(m.id) >= depth(c.id))
+  const note = versionNote(view, c, others)
+  const list = (ms: ComponentMetrics[]) => ms.map((m) => `\`${m.id}\``).join(', ')
+  const tail = [
+    upstream.length > 0 ? `; ${list(upstream)} upstream ${upstream.length > 1 ? 'also read' : 'also reads'} saturated` : '',
+    peers.length > 0 ? `; ${list(peers)} ${peers.length > 1 ? 'also read' : 'also reads'} saturated at the same depth, less busy` : '',
+  ].join('')
   const evidence: Record<string, unknown> = {
     source: basis,
     utilization: c.utilization,
@@ -73,17 +78,17 @@ export function saturatedByUtilization(view: AnalysisView): ComponentMetrics[] {
  * than one component reads saturated, or when the one named is not a sink (it
  * may read busy only because it waits on its downstream).
  */
-function versionNote(view: AnalysisView, cause: ComponentMetrics, upstream: ComponentMetrics[]): string | null {
+function versionNote(view: AnalysisView, cause: ComponentMetrics, others: ComponentMetrics[]): string | null {
   const version = view.result.pipeline.version
   const before = isBefore(version, BLOCKED_IS_IDLE_FROM)
   const causeKind = kindOf(view, cause.id)
-  if (upstream.length === 0 && causeKind === 'sink') return null
+  if (others.length === 0 && causeKind === 'sink') return null
   const old =
     'before Vector 0.55 a component blocked on its downstream also reads busy, so components upstream of the bottleneck read saturated too and the most downstream saturated one is the cause'
   if (before === null) return `the pipeline's version is unknown: ${old}`
   if (before) return `Vector ${version}: ${old}`
-  const transforms = upstream.filter((m) => kindOf(view, m.id) === 'transform').map((m) => `\`${m.id}\``)
-  const transformNote = transforms.length > 0 ? `, so ${transforms.join(', ')} upstream ${transforms.length > 1 ? 'are' : 'is'} busy with ${transforms.length > 1 ? 'their' : 'its'} own work as well` : ''
+  const transforms = others.filter((m) => kindOf(view, m.id) === 'transform').map((m) => `\`${m.id}\``)
+  const transformNote = transforms.length > 0 ? `, so ${transforms.join(', ')} ${transforms.length > 1 ? 'are' : 'is'} busy with ${transforms.length > 1 ? 'their' : 'its'} own work as well` : ''
   return `Vector ${version}: from 0.55 task transforms count time blocked on their downstream as idle (vectordotdev/vector#24731)${transformNote}; sources and sinks still read busy while blocked`
 }
 
