@@ -59,7 +59,7 @@ export function renderReadme(m: Omit<Manifest, 'files'>): string {
     'Redaction',
     '---------',
     m.redaction.enabled
-      ? `On (rules version ${m.redaction.rules_version}): ${m.redaction.total} values were replaced with [REDACTED:<rule>].`
+      ? `On (rules version ${m.redaction.rules_version}): ${m.redaction.total} values were replaced with [REDACTED:<rule>] (token-shaped ones as [REDACTED:<rule>#<tag>], the same tag for the same value throughout the bundle).`
       : `OFF: only values vdiag knew to be secret (such as its admin token) were removed; ${m.redaction.total} replaced.`,
     'manifest.json "redaction" lists each rule, how many values it replaced and in which file and field - never the values.',
     '',

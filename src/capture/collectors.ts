@@ -36,7 +36,7 @@ export async function startWindowCollectors(ctx: {
     field: 'components',
     source: async (): Promise<Record<string, ComponentCounters>> => {
       if (!admin) throw new Error('the admin API could not be read')
-      return redactor.redactJson(await admin.snapshot(), ENTRY.metrics)
+      return redactor.redactJson(await admin.snapshot(), ENTRY.metrics, {pathPrefix: 'components'})
     },
     failed: {} as Record<string, ComponentCounters>,
     clock: systemClock,

@@ -99,7 +99,9 @@ export async function collectLogs(specs: string[], opts: LogOptions): Promise<Co
     const keep = (name: string, lines: string[]) => {
       if (lines.length === 0) return
       const entry = logEntry(++n, name)
-      documents.push({entry, text: lines.map((l) => redactor.redactText(l, entry)).join('\n') + '\n'})
+      // One line redactor per file: a private key dumped over several lines goes whole.
+      const redactLine = redactor.lineRedactor(entry)
+      documents.push({entry, text: lines.map(redactLine).join('\n') + '\n'})
       rec.entry = entry
       rec.lines = lines.length
     }

@@ -54,9 +54,9 @@ export function buildManifest(p: {
       intake: p.intakeUrl,
       ...(p.agent ? {agent: p.agent} : {}),
     },
-    pipeline: {api_generation: p.facts.api.generation, version: p.facts.version, hostname: p.facts.hostname},
+    pipeline: redactor.redactJson({api_generation: p.facts.api.generation, version: p.facts.version, hostname: p.facts.hostname}, ENTRY.manifest, {pathPrefix: 'pipeline'}),
     window: {start: tracing.opened?.started_at ?? outcome.startedAt.toISOString(), end: tracing.final?.ended_at ?? outcome.endedAt.toISOString()},
-    collectors: p.collectors,
+    collectors: redactor.redactJson(p.collectors, ENTRY.manifest, {pathPrefix: 'collectors'}),
     counts: {
       payloads: sc.payloads,
       bad_payloads: sc.bad_payloads,

@@ -40,9 +40,11 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
   const redactor = new Redactor({extraSecrets: opts.token ? [opts.token] : []})
   const staging = await mkdtemp(path.join(opts.tmpDir ?? os.tmpdir(), 'vdiag-capture-'))
   const events: CaptureEvent[] = []
+  // What is printed is redacted like vdiag.log: --json output ends up in CI logs and tickets.
   const log: CaptureListener = (e) => {
-    events.push(e)
-    emit(e)
+    const safe = redactor.redactJson(e, ENTRY.log)
+    events.push(safe)
+    emit(safe)
   }
   let demo: Awaited<ReturnType<typeof import('../demo/spawn.js').spawnDemo>> | null = null
   let intake: {url: string; close(): Promise<void>} | null = null
@@ -83,8 +85,9 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
     // plan: everything that can refuse must refuse before anything is switched on
     const tracing = planTracing(opts, attached.tracing, log)
     const wantSpans = tracing.supported && tracing.reason === null
-    const plan = buildPlan({opts, api, output, spans: wantSpans, spansReason: tracing.reason, components: facts.components.length, metricsUrl: metrics, configs})
-    log({event: 'started', api, duration_ms: opts.durationMs, interval_ms: opts.intervalMs, level: opts.level, output, plan: plan.lines})
+    const {displayUrl} = await import('../attach/api-errors.js')
+    const plan = buildPlan({opts, api: displayUrl(api), output, spans: wantSpans, spansReason: tracing.reason, components: facts.components.length, metricsUrl: metrics === null ? null : displayUrl(metrics), configs})
+    log({event: 'started', api: displayUrl(api), duration_ms: opts.durationMs, interval_ms: opts.intervalMs, level: opts.level, output, plan: plan.lines})
     log({event: 'attached', generation: facts.api.generation, version: facts.version, hostname: facts.hostname, components: facts.components.length, tracing: wantSpans, tracing_reason: tracing.reason})
     if (opts.dryRun) {
       log({event: 'done', exit_code: ExitCode.Ok, path: null, complete: true, reason: 'dry run: nothing was switched on'})
@@ -162,7 +165,7 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
     const interrupted = outcome.interrupted ? (interrupts.reason ?? 'SIGINT') : null
     const sc = storeCounts?.() ?? null
     const manifest = buildManifest({opts, api, facts, tracing, outcome, interrupted, collectors, counts: sc, intakeUrl: wantSpans ? intake!.url : null, agent: agentRecord, redactor, warn: (m) => log({event: 'warning', code: 'spans_lost', message: m})})
-    await writeFile(path.join(staging, ENTRY.log), events.map((e) => JSON.stringify(redactor.redactJson(e, ENTRY.log))).join('\n') + '\n', {mode: 0o600})
+    await writeFile(path.join(staging, ENTRY.log), events.map((e) => JSON.stringify(e)).join('\n') + '\n', {mode: 0o600})
     const {writeBundle} = await import('../bundle/writer.js')
     const topFolder = path.basename(output).replace(/\.(tar\.gz|zip)$/, '')
     let written

@@ -98,7 +98,7 @@ describe('redaction corpus', () => {
       const r = newRedactor()
       const out = c.run(r)
       assert.ok(!out.includes(c.secret), `secret survived in ${out}`)
-      assert.match(out, /\[REDACTED:[a-z0-9-]+\]/)
+      assert.match(out, /\[REDACTED:[a-z0-9-]+(?:#[0-9a-f]{6})?\]/)
       const audit = JSON.stringify(r.audit())
       assert.ok(!audit.includes(c.secret), 'secret appears in the audit')
       assert.ok(r.audit().total >= 1)

@@ -83,7 +83,11 @@ export function globToRegExp(pattern: string): RegExp | null {
       i = j
     } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
   }
-  return new RegExp(`^${re}$`, 's')
+  try {
+    return new RegExp(`^${re}$`, 's')
+  } catch {
+    return null
+  }
 }
 
 const GLOB_CHARS = /[*?[]/
@@ -124,7 +128,7 @@ export function buildTopology(definitions: ComponentDefinition[]): Topology {
   }
   for (const c of components) {
     for (const input of c.inputs) {
-      const pattern = GLOB_CHARS.test(input) ? globToRegExp(input) : null
+      const pattern = GLOB_CHARS.test(input) && !input.includes('[REDACTED:') ? globToRegExp(input) : null
       if (pattern) {
         // A component never feeds itself (Vector drops the self-match; a cycle would not start anyway).
         const matched = candidates.filter((x) => x.from !== c.id && pattern.test(x.name))
