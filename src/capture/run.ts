@@ -277,6 +277,16 @@ async function assertWritableDir(dir: string): Promise<void> {
     await appendFile(probe, '', {mode: 0o600})
     await rm(probe, {force: true})
   } catch (e) {
-    throw new VdiagError('output_unwritable', `cannot write the bundle to ${dir}: ${errorMessage(e)}`, {hint: 'choose another place with --output PATH'})
+    throw new VdiagError('output_unwritable', `cannot write the bundle to ${dir}: ${WRITE_ERRORS[(e as NodeJS.ErrnoException).code ?? ''] ?? errorMessage(e)}`, {hint: 'choose another place with --output PATH'})
   }
+}
+
+/** The probe file's own name means nothing to the user; say what is wrong with the folder. */
+const WRITE_ERRORS: Record<string, string> = {
+  ENOENT: 'the folder does not exist',
+  ENOTDIR: 'part of the path is a file, not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
 }

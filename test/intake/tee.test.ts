@@ -458,6 +458,7 @@ describe('capture --via agent end to end', () => {
         assert.ok(agent.forwarding.trace_payloads >= 1)
         assert.deepEqual(agent.reencoded_payloads, [])
         assert.ok(m.counts.spans_kept > 0)
+        assert.equal(m.counts.spans_lost, 0, 'the pipeline got an answer to every export through the tee')
         assert.equal(stub.received[0].url, '/info', '/info is asked before the window')
 
         const spans = gunzipSync(await readFile(path.join(root, 'spans/spans.ndjson.gz')))
