@@ -35,7 +35,7 @@ The first line on stdout is one JSON object with the chosen addresses ({"api":â€
     'queue-capacity': Flags.integer({description: 'events each queue between components holds [default: 1000]', min: 1}),
     'sink-latency-ms': Flags.integer({description: 'receiver latency per request [default: 2; slow-sink: 300]', min: 0}),
     'transform-cost-us': Flags.integer({description: 'CPU time the transform spends per event [default: 0; heavy-transform: 1000]', min: 0}),
-    'discovery-files': Flags.integer({description: 'old rotated log files the source fingerprints on every scan (and does not ship) [default: 0; slow-discovery: 1500]', min: 0}),
+    'discovery-files': Flags.integer({description: 'old rotated log files the source fingerprints on every scan (and does not ship) [default: 0; slow-discovery: 3000]', min: 0}),
     'glob-cooldown-ms': Flags.integer({description: 'minimum time from one directory scan to the next [default: 1000; slow-discovery: 50]', min: 1}),
     'source-id': Flags.string({description: 'id of the file source', default: 'app_logs', helpValue: '<id>'}),
     'transform-id': Flags.string({description: 'id of the remap transform', default: 'parse_logs', helpValue: '<id>'}),

@@ -134,7 +134,8 @@ export async function runCapture(opts: CaptureOptions, emit: CaptureListener, ho
           await endWindow({...target, timeoutMs: 1_000}).catch(() => undefined)
         }
         await demo?.stop().catch(() => undefined)
-        if (!keepStaging) await rm(staging, {recursive: true, force: true}).catch(() => undefined)
+        // The bundle writer may still be adding files; rm retries on ENOTEMPTY.
+        if (!keepStaging) await rm(staging, {recursive: true, force: true, maxRetries: 5, retryDelay: 50}).catch(() => undefined)
       },
     })
     disposeInterrupts = () => interrupts.dispose()

@@ -48,20 +48,21 @@ const BALANCED: PipelineTuning = {
  * - slow-sink: 200 events per request / 0.3 s = ~670 events/s < 2000.
  * - heavy-transform: 1 ms per event = 1000 events/s < 2000, and the CPU cost
  *   is pure compute, so it lands in `process`.
- * - slow-discovery: each scan fingerprints 1500 rotated files (open, stat,
+ * - slow-discovery: each scan fingerprints 3000 rotated files (open, stat,
  *   read the first bytes, hash, close), which takes longer than the 50 ms
  *   cooldown, so (as in Vector, whose cooldown runs from the start of a scan)
- *   every iteration scans again and then reads one batch. The application
- *   writes as fast as the source drains (rate 0, backlog-bounded), so there is
- *   always more to read: the source never runs dry and rarely sleeps, on a
- *   fast machine as on a loaded one, and its time goes to `discover`, mostly
- *   `fingerprint`.
+ *   every iteration scans again and then reads one batch: 200 events per
+ *   scan of well over 0.1 s is under 2000 events/s, so the source falls behind
+ *   the default rate, always has more to read, rarely sleeps, and its time
+ *   goes to `discover`, mostly `fingerprint`. (Writing as fast as the
+ *   pipeline drains would saturate every component and make the sink, the
+ *   most downstream one, look like the cause.)
  */
 const PLANTED: Record<Scenario, Partial<PipelineTuning>> = {
   balanced: {},
   'slow-sink': {sinkLatencyMs: 300},
   'heavy-transform': {transformCostUs: 1000},
-  'slow-discovery': {discoveryFiles: 1500, globCooldownMs: 50, rate: 0},
+  'slow-discovery': {discoveryFiles: 3000, globCooldownMs: 50},
 }
 
 /** Which component and stage each scenario makes the bottleneck (tests and docs use it). */
