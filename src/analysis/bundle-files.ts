@@ -31,29 +31,43 @@ export async function readJsonEntry<T>(root: string, entry: string, problems: st
 
 /** NDJSON entry → parsed objects; bad lines are counted into `problems`, not fatal. Null when absent. */
 export async function readNdjsonEntry<T>(root: string, entry: string, problems: string[], maxLines: number): Promise<T[] | null> {
-  const file = path.join(root, entry)
-  if (!(await exists(file))) return null
   const out: T[] = []
+  return (await forEachNdjsonRecord<T>(root, entry, problems, maxLines, (r) => out.push(r))) ? out : null
+}
+
+/**
+ * Streams an NDJSON entry one parsed record at a time, up to `maxLines`
+ * records; lines past the cap and lines that are not JSON are noted in
+ * `problems`, never fatal. False when the entry is absent.
+ */
+export async function forEachNdjsonRecord<T>(root: string, entry: string, problems: string[], maxLines: number, onRecord: (record: T) => void): Promise<boolean> {
+  const file = path.join(root, entry)
+  if (!(await exists(file))) return false
+  let read = 0
   let bad = 0
   let skipped = 0
   await forEachFileLine(
     file,
     (line) => {
-      if (out.length >= maxLines) {
+      if (read >= maxLines) {
         skipped++
         return
       }
+      read++
+      let record: T
       try {
-        out.push(JSON.parse(line) as T)
+        record = JSON.parse(line) as T
       } catch {
         bad++
+        return
       }
+      onRecord(record)
     },
     entry,
   )
   if (skipped > 0) problems.push(`${entry}: only the first ${maxLines} lines were read`)
   if (bad > 0) problems.push(`${entry}: ${bad} line(s) are not valid JSON; ignored`)
-  return out
+  return true
 }
 
 export async function exists(file: string): Promise<boolean> {

@@ -3,10 +3,8 @@
  * the admin API about once a second. Analysis wants increases: over the
  * capture, and between two instants (a metric interval).
  */
-import path from 'node:path'
 import {ENTRY, type ErrorsRecord} from '../bundle/format.js'
-import {exists} from './bundle-files.js'
-import {forEachFileLine} from './line-reader.js'
+import {forEachNdjsonRecord} from './bundle-files.js'
 
 /** Lines read; the stream ticks about once a second (86,400 for a day). */
 export const MAX_ERROR_RECORDS = 200_000
@@ -49,30 +47,8 @@ export class ErrorTotalsAccumulator {
 }
 
 export async function readErrorTotals(root: string, problems: string[], maxLines = MAX_ERROR_RECORDS): Promise<ErrorTotals | null> {
-  const file = path.join(root, ENTRY.errors)
-  if (!(await exists(file))) return null
   const acc = new ErrorTotalsAccumulator()
-  let bad = 0
-  let read = 0
-  let skipped = 0
-  await forEachFileLine(
-    file,
-    (line) => {
-      if (read >= maxLines) {
-        skipped++
-        return
-      }
-      read++
-      try {
-        acc.add(JSON.parse(line) as ErrorsRecord)
-      } catch {
-        bad++
-      }
-    },
-    ENTRY.errors,
-  )
-  if (skipped > 0) problems.push(`${ENTRY.errors}: only the first ${maxLines} lines were read`)
-  if (bad > 0) problems.push(`${ENTRY.errors}: ${bad} line(s) are not valid JSON; ignored`)
+  if (!(await forEachNdjsonRecord<ErrorsRecord>(root, ENTRY.errors, problems, maxLines, (r) => acc.add(r)))) return null
   return acc.finish()
 }
 

@@ -5,10 +5,8 @@
  * scrape is reduced as it arrives, so a long capture of a large pipeline never
  * holds its raw scrapes.
  */
-import path from 'node:path'
 import {ENTRY, type PrometheusComponentSample, type PrometheusRecord, type PrometheusSeries} from '../bundle/format.js'
-import {exists} from './bundle-files.js'
-import {forEachFileLine} from './line-reader.js'
+import {forEachNdjsonRecord} from './bundle-files.js'
 import type {InternalMetricsSummary} from './types.js'
 
 /** A latency family merged over its series (outputs, stages) at one scrape. Values in seconds. */
@@ -122,33 +120,8 @@ export class PrometheusAccumulator {
 
 /** Null when the bundle has no scrapes file; unparsable lines are noted in `problems`. */
 export async function readPrometheusSeries(root: string, problems: string[], maxLines = MAX_PROMETHEUS_SCRAPES): Promise<PrometheusSeriesSet | null> {
-  const file = path.join(root, ENTRY.prometheus)
-  if (!(await exists(file))) return null
   const acc = new PrometheusAccumulator()
-  let bad = 0
-  let skipped = 0
-  let read = 0
-  await forEachFileLine(
-    file,
-    (line) => {
-      if (read >= maxLines) {
-        skipped++
-        return
-      }
-      read++
-      let record: PrometheusRecord
-      try {
-        record = JSON.parse(line) as PrometheusRecord
-      } catch {
-        bad++
-        return
-      }
-      acc.add(record)
-    },
-    ENTRY.prometheus,
-  )
-  if (skipped > 0) problems.push(`${ENTRY.prometheus}: only the first ${maxLines} lines were read`)
-  if (bad > 0) problems.push(`${ENTRY.prometheus}: ${bad} line(s) are not valid JSON; ignored`)
+  if (!(await forEachNdjsonRecord<PrometheusRecord>(root, ENTRY.prometheus, problems, maxLines, (r) => acc.add(r)))) return null
   return acc.finish()
 }
 
