@@ -11,7 +11,7 @@ import {connectAdmin, type AdminClient} from '../../src/attach/detect.js'
 import {endWindow, getTracingStatus, openWindow, waitForEnded} from '../../src/attach/tracing-client.js'
 import type {ComponentCounters} from '../../src/bundle/format.js'
 import {isVdiagError, type VdiagError} from '../../src/errors.js'
-import {sendJson, startHttp, type Running} from './fake-admin.js'
+import {sendJson, startHttp, type Running, failure} from './fake-admin.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
@@ -22,15 +22,6 @@ const TOKEN = 'demo-e2e-token-314159'
 
 type Demo = Awaited<ReturnType<typeof spawnDemo>>
 
-async function failure(p: Promise<unknown>): Promise<VdiagError> {
-  try {
-    await p
-  } catch (e) {
-    assert.ok(isVdiagError(e), `expected a VdiagError, got ${String(e)}`)
-    return e
-  }
-  assert.fail('expected the call to fail')
-}
 
 /** A minimal Datadog-Agent-like intake that counts trace payloads and answers everything else quietly. */
 async function startCountingIntake(): Promise<Running & {payloads: () => number}> {

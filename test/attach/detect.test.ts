@@ -4,7 +4,7 @@ import {connectAdmin} from '../../src/attach/detect.js'
 import {GrpcAdminClient} from '../../src/attach/grpc-client.js'
 import {parseVersion} from '../../src/attach/version.js'
 import {isVdiagError, type VdiagError} from '../../src/errors.js'
-import {closedPort, fanPipeline, sendGrpcUnimplemented, sendJson, startGraphqlFake, startGrpcFake, startHttp} from './fake-admin.js'
+import {closedPort, fanPipeline, sendGrpcUnimplemented, sendJson, startGraphqlFake, startGrpcFake, startHttp, failure} from './fake-admin.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
@@ -13,15 +13,6 @@ after(() => assert.deepEqual(unhandled, [], 'no unhandled rejections'))
 const T = {timeout: 60_000}
 const TOKEN = 'grpc-token-77aa88bb'
 
-async function failure(p: Promise<unknown>): Promise<VdiagError> {
-  try {
-    await p
-  } catch (e) {
-    assert.ok(isVdiagError(e), `expected a VdiagError, got ${String(e)}`)
-    return e
-  }
-  assert.fail('expected the call to fail')
-}
 
 describe('parseVersion', () => {
   test('semver out of Vector version strings', () => {

@@ -4,12 +4,14 @@
  * (graphql-js), and a Vector >= 0.55 lookalike serving gRPC (h2c) and HTTP/1.1
  * on one port, built from the project's own .proto.
  */
+import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import {readFileSync} from 'node:fs'
 import type {AddressInfo} from 'node:net'
 import type * as grpcTypes from '@grpc/grpc-js'
+import {isVdiagError, type VdiagError} from '../../src/errors.js'
 import {packageRoot} from '../../src/util/paths.js'
 import {loadObservability} from '../../src/protocol/observability.js'
 
@@ -308,4 +310,25 @@ export async function startGrpcFake(opts: GrpcFakeOptions): Promise<GrpcFake> {
       await new Promise<void>((resolve) => front.close(() => resolve()))
     },
   }
+}
+
+/** Runs `fn` against a server answering with `handler`, closing it whatever happens. */
+export async function withServer<R>(handler: http.RequestListener, fn: (s: Running) => Promise<R>): Promise<R> {
+  const s = await startHttp(handler)
+  try {
+    return await fn(s)
+  } finally {
+    await s.close()
+  }
+}
+
+/** The VdiagError a call must fail with; anything else fails the test. */
+export async function failure(p: Promise<unknown>): Promise<VdiagError> {
+  try {
+    await p
+  } catch (e) {
+    assert.ok(isVdiagError(e), `expected a VdiagError, got ${String(e)}`)
+    return e
+  }
+  assert.fail('expected the call to fail')
 }

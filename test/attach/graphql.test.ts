@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs'
 import {GRAPHQL_DOCUMENTS, COMPONENTS_PAGE_SIZE} from '../../src/attach/graphql-documents.js'
 import {GraphqlAdminClient} from '../../src/attach/graphql-client.js'
 import {isVdiagError, type VdiagError} from '../../src/errors.js'
-import {fanPipeline, SCHEMA_PATH, sendJson, startGraphqlFake, startHttp} from './fake-admin.js'
+import {fanPipeline, SCHEMA_PATH, sendJson, startGraphqlFake, startHttp, failure} from './fake-admin.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
@@ -13,15 +13,6 @@ after(() => assert.deepEqual(unhandled, [], 'no unhandled rejections'))
 const T = {timeout: 60_000}
 const TOKEN = 'gql-token-0a1b2c3d'
 
-async function failure(p: Promise<unknown>): Promise<VdiagError> {
-  try {
-    await p
-  } catch (e) {
-    assert.ok(isVdiagError(e), `expected a VdiagError, got ${String(e)}`)
-    return e
-  }
-  assert.fail('expected the call to fail')
-}
 
 describe('GraphQL documents', () => {
   test('every document validates against Vector v0.54 schema', T, async () => {

@@ -4,7 +4,7 @@ import type http from 'node:http'
 import {checkHealth} from '../../src/attach/health.js'
 import {request} from '../../src/attach/http.js'
 import {isVdiagError, VdiagError} from '../../src/errors.js'
-import {closedPort, sendJson, startHttp, type Running} from './fake-admin.js'
+import {closedPort, sendJson, startHttp, type Running, failure, withServer} from './fake-admin.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
@@ -13,24 +13,7 @@ after(() => assert.deepEqual(unhandled, [], 'no unhandled rejections'))
 const TOKEN = 'tok-9f8e7d6c5b4a'
 const T = {timeout: 30_000}
 
-async function withServer<R>(handler: http.RequestListener, fn: (s: Running) => Promise<R>): Promise<R> {
-  const s = await startHttp(handler)
-  try {
-    return await fn(s)
-  } finally {
-    await s.close()
-  }
-}
 
-async function failure(p: Promise<unknown>): Promise<VdiagError> {
-  try {
-    await p
-  } catch (e) {
-    assert.ok(isVdiagError(e), `expected a VdiagError, got ${String(e)}`)
-    return e
-  }
-  assert.fail('expected the call to fail')
-}
 
 function assertNoToken(e: VdiagError): void {
   const all = JSON.stringify({message: e.message, hint: e.hint, json: e.toJSON(), stack: e.stack})

@@ -4,7 +4,7 @@ import type http from 'node:http'
 import {endWindow, getTracingStatus, openWindow, waitForEnded} from '../../src/attach/tracing-client.js'
 import {isVdiagError, type VdiagError} from '../../src/errors.js'
 import type {TracingWindow} from '../../src/protocol/tracing-control.js'
-import {closedPort, readBody, sendJson, startGrpcFake, startHttp, type Running} from './fake-admin.js'
+import {closedPort, readBody, sendJson, startGrpcFake, startHttp, type Running, failure, withServer} from './fake-admin.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
@@ -34,24 +34,7 @@ function statusOf(window: TracingWindow | null) {
   return {supported: true, version: 1, max_duration_secs: 300, levels: ['info', 'debug'], window}
 }
 
-async function withServer<R>(handler: http.RequestListener, fn: (s: Running) => Promise<R>): Promise<R> {
-  const s = await startHttp(handler)
-  try {
-    return await fn(s)
-  } finally {
-    await s.close()
-  }
-}
 
-async function failure(p: Promise<unknown>): Promise<VdiagError> {
-  try {
-    await p
-  } catch (e) {
-    assert.ok(isVdiagError(e), `expected a VdiagError, got ${String(e)}`)
-    return e
-  }
-  assert.fail('expected the call to fail')
-}
 
 function assertNoToken(e: VdiagError): void {
   const all = JSON.stringify({m: e.message, h: e.hint, j: e.toJSON()})
